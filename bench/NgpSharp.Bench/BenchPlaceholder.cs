@@ -1,0 +1,3 @@
+namespace NgpSharp.Bench;
+
+internal static class BenchPlaceholder { }
