@@ -1,10 +1,62 @@
+using NgpSharp.Cli.Commands;
+using NgpSharp.Config;
+using NgpSharp.Imaging;
+
 namespace NgpSharp.Cli;
 
 public static class Program
 {
+    static readonly HashSet<string> Flags = ["quiet", "json", "help"];
+
+    const string Help = """
+        ngp — Instant Neural Graphics Primitives for .NET
+
+        commands:
+          ngp demo                 learn the embedded picture and write its outputs (the quick start)
+          ngp image <picture>      learn a picture (tiny-cuda-nn's mlp_learning_an_image)
+          ngp bench                throughput of the hash grid, the MLP and a whole training step
+          ngp info                 what this machine offers (SIMD, threads, devices)
+
+        usage:
+        """;
+
     public static int Main(string[] args)
     {
-        Console.WriteLine("ngp: work in progress");
-        return 0;
+        if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
+        {
+            PrintHelp();
+            return args.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            var cl = new CommandLine(args.Skip(1), Flags);
+            return args[0] switch
+            {
+                "demo" => DemoCommand.Run(cl),
+                "image" => ImageCommand.Run(cl),
+                "bench" => BenchCommand.Run(cl),
+                "info" => InfoCommand.Run(cl),
+                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, bench, info; see ngp --help)"),
+            };
+        }
+        catch (UsageException e) { return Fail(e.Message, 2); }
+        catch (ConfigException e) { return Fail(e.Message, 1); }
+        catch (ImageFormatException e) { return Fail(e.Message, 1); }
+        catch (FileNotFoundException e) { return Fail(e.Message, 1); }
+        catch (DirectoryNotFoundException e) { return Fail(e.Message, 1); }
+        catch (InvalidDataException e) { return Fail(e.Message, 1); }
+        catch (UnauthorizedAccessException e) { return Fail(e.Message, 1); }
+    }
+
+    static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"ngp: error: {message}");
+        return code;
+    }
+
+    static void PrintHelp()
+    {
+        Console.WriteLine(Help);
+        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, BenchCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.Intrinsics;
 
 namespace NgpSharp.Compute;
@@ -13,10 +14,37 @@ public sealed class CpuBackend : Backend
     public override string Description =>
         $"cpu ({Environment.ProcessorCount} threads, {(Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "SSE")})";
 
+    // Freed arrays of 64 KiB or more are kept for reuse, so per-step buffers do not churn the large-object heap.
+    const long PoolMinBytes = 1 << 16, PoolMaxBytes = 1L << 30;
+    readonly ConcurrentDictionary<(Type, long), ConcurrentStack<Array>> _pool = new();
+    long _pooledBytes;
+
     protected override DeviceBuffer<T> AllocateCore<T>(long length)
     {
         if (length > Array.MaxLength) throw new OutOfMemoryException($"a CPU buffer of {length} elements is larger than .NET arrays allow");
-        return new CpuBuffer<T>(this, length);
+        if (_pool.TryGetValue((typeof(T), length), out var stack) && stack.TryPop(out var reused))
+        {
+            var array = (T[])reused;
+            Interlocked.Add(ref _pooledBytes, -(long)array.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+            Array.Clear(array);
+            return new CpuBuffer<T>(this, array);
+        }
+        return new CpuBuffer<T>(this, new T[length]);
+    }
+
+    internal void Return<T>(T[] array)
+    {
+        long bytes = (long)array.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        if (bytes < PoolMinBytes || Interlocked.Read(ref _pooledBytes) + bytes > PoolMaxBytes) return;
+        Interlocked.Add(ref _pooledBytes, bytes);
+        _pool.GetOrAdd((typeof(T), array.LongLength), _ => new ConcurrentStack<Array>()).Push(array);
+    }
+
+    /// <summary>Drops the arrays kept for reuse.</summary>
+    public void TrimPool()
+    {
+        _pool.Clear();
+        Interlocked.Exchange(ref _pooledBytes, 0);
     }
 
     public override void CopyFromHost<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination)
@@ -43,11 +71,15 @@ public sealed class CpuBackend : Backend
 /// <summary>CPU memory: a managed array (zero-filled on allocation).</summary>
 public sealed class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
 {
-    internal CpuBuffer(CpuBackend backend, long length) : base(backend, length) => Array = new T[length];
+    internal CpuBuffer(CpuBackend backend, T[] array) : base(backend, array.LongLength) => Array = array;
 
     internal T[] Array { get; private set; }
 
     public Span<T> Span => Array;
 
-    protected override void Free() => Array = [];
+    protected override void Free()
+    {
+        ((CpuBackend)Backend).Return(Array);
+        Array = [];
+    }
 }

@@ -1,3 +1,0 @@
-namespace NgpSharp.Bench;
-
-internal static class BenchPlaceholder { }

@@ -1,0 +1,25 @@
+using System.Reflection;
+using NgpSharp.Config;
+
+namespace NgpSharp.Resources;
+
+/// <summary>Files shipped inside the library, so a published binary needs nothing beside it.</summary>
+public static class EmbeddedResources
+{
+    /// <summary>tiny-cuda-nn's config_hash.json (configs/image.json): the default for learning an image.</summary>
+    public static JsonConfig ImageConfig => JsonConfig.Parse(ReadText("image.json"), "embedded configs/image.json");
+
+    /// <summary>The picture `ngp demo` learns (PNG bytes).</summary>
+    public static byte[] DemoPicture => ReadBytes("demo.png");
+
+    static byte[] ReadBytes(string name)
+    {
+        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"embedded resource {name} is missing from this build");
+        using var m = new MemoryStream();
+        s.CopyTo(m);
+        return m.ToArray();
+    }
+
+    static string ReadText(string name) => System.Text.Encoding.UTF8.GetString(ReadBytes(name));
+}

@@ -1,0 +1,96 @@
+using NgpSharp.Cli;
+using NgpSharp.Tests.Support;
+using Xunit;
+
+namespace NgpSharp.Tests.Cli;
+
+[CollectionDefinition("Console", DisableParallelization = true)]
+public class ConsoleCollection;
+
+/// <summary>Runs `ngp` in-process and captures what it prints.</summary>
+[Collection("Console")]
+public class CliTests
+{
+    static (int code, string output, string error) Ngp(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (outWriter, errWriter) = (new StringWriter(), new StringWriter());
+        Console.SetOut(outWriter);
+        Console.SetError(errWriter);
+        try { return (Program.Main(args), outWriter.ToString(), errWriter.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    [Fact]
+    public void UnknownCommand_Exits2_AndListsCommands()
+    {
+        var (code, _, error) = Ngp("trian");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown command", error);
+        Assert.Contains("image", error);
+    }
+
+    [Fact]
+    public void MissingPicture_NamesTheFile()
+    {
+        var (code, _, error) = Ngp("image", "no/such/picture.png", "--quiet");
+        Assert.Equal(1, code);
+        Assert.Contains("no/such/picture.png", error);
+    }
+
+    [Fact]
+    public void MisspelledOption_SuggestsTheRightOne()
+    {
+        var (code, _, error) = Ngp("image", TestData.Path("images", "camera.png"), "--stepz", "5");
+        Assert.Equal(2, code);
+        Assert.Contains("--steps", error);
+    }
+
+    [Fact]
+    public void BadConfig_NamesTheKey()
+    {
+        var dir = Directory.CreateTempSubdirectory("ngp-cli").FullName;
+        try
+        {
+            var config = Path.Combine(dir, "bad.json");
+            File.WriteAllText(config, """{"encoding": {"otype": "HashGridd"}, "network": {"otype": "FullyFusedMLP"}}""");
+            var (code, _, error) = Ngp("image", TestData.Path("images", "camera.png"), "--config", config, "--steps", "1", "--quiet", "--out", dir);
+            Assert.Equal(1, code);
+            Assert.Contains("encoding.otype", error);
+            Assert.Contains("HashGridd", error);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void CudaRequested_SaysWhyNot()
+    {
+        var (code, _, error) = Ngp("bench", "--device", "cuda");
+        Assert.Equal(2, code);
+        Assert.Contains("CUDA", error);
+    }
+
+    [Fact]
+    public void Demo_WritesTheFinalPictureAndMetrics()
+    {
+        var dir = Directory.CreateTempSubdirectory("ngp-demo").FullName;
+        try
+        {
+            var (code, output, error) = Ngp("demo", "--steps", "20", "--batch", "8192", "--out", dir, "--device", "cpu");
+            Assert.True(code == 0, error);
+            Assert.Contains("final PSNR", output);
+            Assert.True(File.Exists(Path.Combine(dir, "final.png")));
+            Assert.True(File.Exists(Path.Combine(dir, "metrics.csv")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void BenchJson_HasTheImageTrainingFigure()
+    {
+        var (code, output, error) = Ngp("bench", "--task", "image", "--batch", "4096", "--json", "--device", "cpu");
+        Assert.True(code == 0, error);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(output)!;
+        Assert.True(json["image_train_samples_per_s_batch_4096"]!.GetValue<double>() > 0);
+    }
+}
