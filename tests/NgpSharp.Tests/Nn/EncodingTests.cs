@@ -233,6 +233,33 @@ public class EncodingTests
     }
 
     [Fact]
+    public void SphericalHarmonics_SimdRows_EqualScalarRows_ForwardAndBackward()
+    {
+        // A batch of 19 runs whole SIMD blocks plus a scalar tail; one row at a time runs only the scalar path.
+        using var e = new SphericalHarmonics<double>(Cpu, 8);
+        var input = Random(19 * 3, 31);
+        var dLdy = Random(19 * 64, 32, -1, 1);
+        var (yBatch, dxBatch) = ForwardBackward(e, input, dLdy, 19);
+        for (int r = 0; r < 19; r++)
+        {
+            var (y, dx) = ForwardBackward(e, input[(r * 3)..(r * 3 + 3)], dLdy[(r * 64)..(r * 64 + 64)], 1);
+            Assert.Equal(yBatch[(r * 64)..(r * 64 + 64)], y);
+            Assert.Equal(dxBatch[(r * 3)..(r * 3 + 3)], dx);
+        }
+    }
+
+    static (double[] Output, double[] DLdInput) ForwardBackward(Encoding<double> e, double[] input, double[] dLdOutput, int batch)
+    {
+        using var x = Cpu.Upload<double>(input);
+        using var g = Cpu.Upload<double>(dLdOutput);
+        using var y = Cpu.AllocateMatrix<double>(batch, e.OutputWidth, out var ym);
+        using var dx = Cpu.AllocateMatrix<double>(batch, e.InputWidth, out var dxm);
+        var xm = x.AsMatrix(batch, e.InputWidth);
+        using (var ctx = e.Forward(xm, ym)) e.Backward(ctx, xm, ym, g.AsMatrix(batch, e.OutputWidth), dxm);
+        return (ym.AsSpan().ToArray(), dxm.AsSpan().ToArray());
+    }
+
+    [Fact]
     public void SphericalHarmonics_Degree1_IsConstant_WithZeroInputGradient()
     {
         using var e = new SphericalHarmonics<double>(Cpu, 1);

@@ -56,30 +56,87 @@ public sealed class SphericalHarmonics<T> : ParameterFreeEncoding<T> where T : u
 
     protected override void EncodeRows(DeviceMatrix<T> input, DeviceMatrix<T> output, int rowStart, int rowEnd)
     {
-        int outW = output.Cols, n = EncodedWidth;
+        int outW = output.Cols, n = EncodedWidth, w = Vector<T>.Count;
         var inp = input.AsSpan();
         var y = output.AsSpan();
-        Span<T> powers = stackalloc T[3 * SphericalHarmonicsBasis.MaxDegree];
-        for (int r = rowStart; r < rowEnd; r++)
+        int r = rowStart;
+        if (Vector.IsHardwareAccelerated)
         {
-            FillPowers(inp.Slice(r * 3, 3), powers);
-            _value.Evaluate(powers, y.Slice(r * outW, n));
+            // Vector<T>.Count rows at a time, one row per lane; same operation order as the scalar path.
+            Span<Vector<T>> powers = stackalloc Vector<T>[3 * SphericalHarmonicsBasis.MaxDegree];
+            Span<T> lanes = stackalloc T[w];
+            for (; r <= rowEnd - w; r += w)
+            {
+                FillPowers(inp, r, powers, lanes);
+                for (int k = 0; k < n; k++)
+                {
+                    _value.Function(powers, k).CopyTo(lanes);
+                    for (int i = 0; i < w; i++) y[(r + i) * outW + k] = lanes[i];
+                }
+            }
+        }
+        Span<T> scalarPowers = stackalloc T[3 * SphericalHarmonicsBasis.MaxDegree];
+        for (; r < rowEnd; r++)
+        {
+            FillPowers(inp.Slice(r * 3, 3), scalarPowers);
+            _value.Evaluate(scalarPowers, y.Slice(r * outW, n));
         }
     }
 
     protected override void InputGradientRows(DeviceMatrix<T> input, DeviceMatrix<T> output, DeviceMatrix<T> dLdOutput,
         DeviceMatrix<T> dLdInput, int rowStart, int rowEnd)
     {
-        int outW = dLdOutput.Cols, n = EncodedWidth;
+        int outW = dLdOutput.Cols, n = EncodedWidth, w = Vector<T>.Count;
         var inp = input.AsSpan();
         var dy = dLdOutput.AsSpan();
         var dx = dLdInput.AsSpan();
-        Span<T> powers = stackalloc T[3 * SphericalHarmonicsBasis.MaxDegree];
-        for (int r = rowStart; r < rowEnd; r++)
+        int r = rowStart;
+        if (Vector.IsHardwareAccelerated)
         {
-            FillPowers(inp.Slice(r * 3, 3), powers);
+            Span<Vector<T>> powers = stackalloc Vector<T>[3 * SphericalHarmonicsBasis.MaxDegree];
+            Span<T> lanes = stackalloc T[w];
+            for (; r <= rowEnd - w; r += w)
+            {
+                FillPowers(inp, r, powers, lanes);
+                Vector<T> gx = Vector<T>.Zero, gy = Vector<T>.Zero, gz = Vector<T>.Zero;
+                for (int k = 0; k < n; k++)
+                {
+                    for (int i = 0; i < w; i++) lanes[i] = dy[(r + i) * outW + k];
+                    var g = new Vector<T>(lanes);
+                    gx += g * _gradient[0].Function(powers, k);
+                    gy += g * _gradient[1].Function(powers, k);
+                    gz += g * _gradient[2].Function(powers, k);
+                }
+                StoreColumn(gx, dx, r, 0, lanes);
+                StoreColumn(gy, dx, r, 1, lanes);
+                StoreColumn(gz, dx, r, 2, lanes);
+            }
+        }
+        Span<T> scalarPowers = stackalloc T[3 * SphericalHarmonicsBasis.MaxDegree];
+        for (; r < rowEnd; r++)
+        {
+            FillPowers(inp.Slice(r * 3, 3), scalarPowers);
             var g = dy.Slice(r * outW, n);
-            for (int axis = 0; axis < 3; axis++) dx[r * 3 + axis] = Two * _gradient[axis].Dot(powers, g);
+            for (int axis = 0; axis < 3; axis++) dx[r * 3 + axis] = Two * _gradient[axis].Dot(scalarPowers, g);
+        }
+    }
+
+    static void StoreColumn(Vector<T> v, Span<T> dx, int row, int axis, Span<T> lanes)
+    {
+        (v * new Vector<T>(Two)).CopyTo(lanes);
+        for (int i = 0; i < lanes.Length; i++) dx[(row + i) * 3 + axis] = lanes[i];
+    }
+
+    /// <summary>Lane i of powers[axis·8 + e] = (input[row + i, axis]·2 − 1)^e for e &lt; degree.</summary>
+    void FillPowers(ReadOnlySpan<T> input, int row, Span<Vector<T>> powers, Span<T> lanes)
+    {
+        const int stride = SphericalHarmonicsBasis.MaxDegree;
+        for (int axis = 0; axis < 3; axis++)
+        {
+            for (int i = 0; i < lanes.Length; i++) lanes[i] = input[(row + i) * 3 + axis] * Two - T.One;
+            var v = new Vector<T>(lanes);
+            var p = Vector<T>.One;
+            for (int e = 0; e < Degree; e++) { powers[axis * stride + e] = p; p *= v; }
         }
     }
 
@@ -133,6 +190,14 @@ public sealed class SphericalHarmonics<T> : ParameterFreeEncoding<T> where T : u
         {
             T s = T.Zero;
             for (int t = _start[k]; t < _start[k + 1]; t++) s += _coef[t] * powers[_powerX[t]] * powers[_powerY[t]] * powers[_powerZ[t]];
+            return s;
+        }
+
+        /// <summary>f_k for Vector&lt;T&gt;.Count directions at once (one per lane).</summary>
+        public Vector<T> Function(ReadOnlySpan<Vector<T>> powers, int k)
+        {
+            var s = Vector<T>.Zero;
+            for (int t = _start[k]; t < _start[k + 1]; t++) s += new Vector<T>(_coef[t]) * powers[_powerX[t]] * powers[_powerY[t]] * powers[_powerZ[t]];
             return s;
         }
     }
