@@ -5,7 +5,7 @@ namespace NgpSharp.Imaging;
 /// precision between passes): the same arithmetic as libjpeg's "islow" method (<c>djpeg -dct int</c>), so
 /// outputs agree bit for bit.
 /// </summary>
-internal static class JpegIdct
+internal static partial class JpegIdct
 {
     const int ConstBits = 13;
     const int Pass1Bits = 2;
@@ -16,8 +16,16 @@ internal static class JpegIdct
     /// <summary>
     /// Dequantizes and inverse-transforms one block. coefs: [64] natural order; quant: [64] natural order;
     /// output: 8 rows of 8 samples at <paramref name="stride"/>, level-shifted by 128 and clamped to 0–255.
+    /// Uses the AVX2 version where available (bit-identical), the scalar reference otherwise.
     /// </summary>
     public static void Transform(ReadOnlySpan<short> coefs, ReadOnlySpan<ushort> quant, Span<byte> output, int stride)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) TransformAvx2(coefs, quant, output, stride);
+        else TransformScalar(coefs, quant, output, stride);
+    }
+
+    /// <summary>The scalar reference of <see cref="Transform"/>.</summary>
+    public static void TransformScalar(ReadOnlySpan<short> coefs, ReadOnlySpan<ushort> quant, Span<byte> output, int stride)
     {
         Span<int> ws = stackalloc int[64];
         coefs = coefs[..64];
@@ -57,6 +65,7 @@ internal static class JpegIdct
     }
 
     /// <summary>One 8-point 1-D IDCT of x0..x7, descaled by <paramref name="shift"/>, written to out[start + i·step].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     static void Butterfly(int x0, int x1, int x2, int x3, int x4, int x5, int x6, int x7, int shift, Span<int> output, int start, int step)
     {
         // Even part.

@@ -59,6 +59,7 @@ public class JpegTests(ITestOutputHelper output)
     [InlineData("proggray")]
     [InlineData("rst422")]
     [InlineData("rstgray")]
+    [InlineData("seq_noninterleaved")]
     public void OddSizeSamples_MatchDjpegExactly(string name)
     {
         var reference = ReadPnm(Sample(name + ".pnm"), out int rw, out int rh, out int rc);
@@ -141,6 +142,7 @@ public class JpegTests(ITestOutputHelper output)
     [InlineData("prog420.jpg")]
     [InlineData("rst422.jpg")]
     [InlineData("prog444_rst.jpg")]
+    [InlineData("seq_noninterleaved.jpg")]
     public void EveryTruncation_ThrowsImageFormatException(string name)
     {
         // Policy: truncated data is an error, never a partially grey image. The only accepted shortening is a
@@ -273,6 +275,31 @@ public class JpegTests(ITestOutputHelper output)
         var e = Assert.Throws<ImageFormatException>(() => Jpeg.Decode(d, damage));
         Assert.StartsWith(damage + ": ", e.Message);
         Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Idct_VectorPathMatchesScalarReference_BitForBit()
+    {
+        // On AVX2 machines Transform runs the vector path; it must equal the scalar islow reference exactly.
+        var rng = new Rng(5, 7);
+        var coefs = new short[64];
+        var quant = new ushort[64];
+        var vector = new byte[8 * 12];
+        var scalar = new byte[8 * 12];
+        for (int trial = 0; trial < 3000; trial++)
+        {
+            int density = 1 + (int)(rng.NextUInt() % 64); // from DC-only blocks to dense ones
+            for (int i = 0; i < 64; i++)
+            {
+                quant[i] = (ushort)(1 + rng.NextUInt() % (trial % 2 == 0 ? 255u : 16u));
+                int limit = 2047 / quant[i];                  // dequantized values stay in the 8-bit JPEG range
+                coefs[i] = rng.NextUInt() % 64 < density ? (short)((int)(rng.NextUInt() % (2 * limit + 1)) - limit) : (short)0;
+            }
+            vector.AsSpan().Fill(7); scalar.AsSpan().Fill(7);
+            JpegIdct.Transform(coefs, quant, vector, 12);
+            JpegIdct.TransformScalar(coefs, quant, scalar, 12);
+            Assert.Equal(scalar, vector); // includes the 4 untouched bytes after each 8-sample row
+        }
     }
 
     [Fact]
