@@ -5,7 +5,9 @@ namespace NgpSharp.Imaging;
 /// integer chroma subsampling (4:4:4, 4:2:2, 4:2:0, 4:4:0, …), restart markers, EXIF orientation applied.
 /// Output matches libjpeg's <c>djpeg -dct int -nosmooth</c> (accurate integer IDCT, chroma by replication).
 /// Arithmetic-coded, lossless, hierarchical, 12-bit and CMYK files are refused with an
-/// <see cref="ImageFormatException"/>, as is any malformed or truncated file (no partial images).
+/// <see cref="ImageFormatException"/>, as is any malformed or truncated file: truncated entropy data is an error,
+/// never a partly grey image (a sequential file lacking only its final EOI marker is accepted). Frames over
+/// 2^28 pixels, or larger than the remaining data could encode, are refused before allocating.
 /// </summary>
 public static class Jpeg
 {
@@ -21,7 +23,10 @@ public static class Jpeg
     /// <summary>True when <paramref name="header"/> starts like a JPEG file (SOI followed by a marker).</summary>
     public static bool IsJpeg(ReadOnlySpan<byte> header) => header.Length >= 3 && header[0] == 0xFF && header[1] == 0xD8 && header[2] == 0xFF;
 
-    /// <summary>Reads and decodes the JPEG file at <paramref name="path"/> (see <see cref="Decode"/>).</summary>
+    /// <summary>
+    /// Reads and decodes the JPEG file at <paramref name="path"/> (see <see cref="Decode"/>); a missing or
+    /// unreadable file throws the usual <see cref="FileNotFoundException"/>/<see cref="IOException"/> naming it.
+    /// </summary>
     public static Image Read(string path) => Decode(File.ReadAllBytes(path), path);
 
     /// <summary>
