@@ -44,7 +44,7 @@ internal static class PngEncoder
             {
                 PngFilters.Filter(type, current, prior, bpp, candidate);
                 long cost = 0;
-                foreach (byte b in candidate) cost += Math.Abs((sbyte)b);
+                foreach (byte b in candidate) cost += b < 128 ? b : 256 - b; // |b| read as signed
                 if (cost < best)
                 {
                     best = cost;
