@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace NgpSharp.Imaging;
 
 /// <summary>The five PNG row filters (None, Sub, Up, Average, Paeth), both directions.</summary>
@@ -30,10 +33,26 @@ internal static class PngFilters
                 return true;
             case Paeth:
                 for (int i = 0; i < bpp && i < n; i++) row[i] += prior[i]; // left and upper-left are 0: predictor is up
-                for (int i = bpp; i < n; i++) row[i] += PaethPredictor(row[i - bpp], prior[i], prior[i - bpp]);
+                UnPaeth(row, prior, bpp);
                 return true;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>Paeth reconstruction from byte <paramref name="bpp"/> on; the hot loop of most decodes, so without bounds checks.</summary>
+    static void UnPaeth(Span<byte> row, ReadOnlySpan<byte> prior, int bpp)
+    {
+        int n = row.Length;
+        if (n <= bpp) return;
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref byte p = ref MemoryMarshal.GetReference(prior); // prior.Length == n, checked by the caller's slice
+        for (int i = bpp; i < n; i++)
+        {
+            int a = Unsafe.Add(ref r, i - bpp), b = Unsafe.Add(ref p, i), c = Unsafe.Add(ref p, i - bpp);
+            int pa = Math.Abs(b - c), pb = Math.Abs(a - c), pc = Math.Abs(a + b - c - c);
+            int predicted = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+            Unsafe.Add(ref r, i) += (byte)predicted;
         }
     }
 
