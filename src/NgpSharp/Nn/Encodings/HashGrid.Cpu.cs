@@ -12,7 +12,7 @@ public sealed partial class HashGrid<T>
     /// <summary>Samples per tile of the transposes and of the input-gradient pass.</summary>
     const int RowTile = 256;
 
-    // Module-owned scratch, grown on demand: positions [d, B] and per-level features or dL/dy [L·F, B].
+    // Module-owned scratch, grown on demand: positions [d, B] and per-level features or dL/dy [L, B, F].
     T[] _xSoa = [], _featureSoa = [];
 
     /// <summary>Test hook: run the scalar reference kernels even where the SIMD float kernels apply.</summary>
@@ -51,7 +51,7 @@ public sealed partial class HashGrid<T>
                 }
             }
         });
-        FeaturesToRows(soa, active * features, output);
+        FeaturesToRows(soa, active, output);
         return new ForwardContext();
     }
 
@@ -64,7 +64,7 @@ public sealed partial class HashGrid<T>
         {
             var (g, gOff) = Host(Gradients);
             var xSoa = PositionsToSoa(input);
-            var dySoa = RowsToFeatures(dLdOutput, active * features);
+            var dySoa = RowsToFeatures(dLdOutput, active);
             // Each level's table is disjoint: one thread owns a whole level and adds in sample order (deterministic).
             CpuParallel.ForTiles(NLevels, 1, (first, last) =>
             {
@@ -117,39 +117,58 @@ public sealed partial class HashGrid<T>
         return soa;
     }
 
-    /// <summary>Scratch [columns, B] → output rows [B, OutputWidth]; encoded columns past <paramref name="columns"/> get 0.</summary>
-    void FeaturesToRows(T[] soa, int columns, DeviceMatrix<T> output)
+    /// <summary>Scratch [active, B, F] → output rows [B, OutputWidth]; the inactive levels' columns get 0.</summary>
+    void FeaturesToRows(T[] scratch, int active, DeviceMatrix<T> output)
     {
         var (y, yOff) = Host(output.Data);
-        int batch = output.Rows, width = output.Cols, encoded = EncodedWidth;
+        int batch = output.Rows, width = output.Cols, features = FeaturesPerLevel, encoded = EncodedWidth;
         CpuParallel.ForTiles(batch, RowTile, (start, end) =>
         {
             var rows = y.AsSpan(yOff + start * width, (end - start) * width);
-            for (int k = 0; k < columns; k++)
+            for (int l = 0; l < active; l++)
             {
-                var column = soa.AsSpan(k * batch + start, end - start);
-                for (int i = 0; i < column.Length; i++) rows[i * width + k] = column[i];
+                var block = scratch.AsSpan((l * batch + start) * features, (end - start) * features);
+                CopyBlocks(block, features, rows.Slice(l * features), width, end - start);
             }
-            for (int i = 0; i < end - start; i++) rows.Slice(i * width + columns, encoded - columns).Clear();
+            for (int i = 0; i < end - start; i++) rows.Slice(i * width + active * features, encoded - active * features).Clear();
         });
     }
 
-    /// <summary>dL/dy rows [B, OutputWidth] → the scratch [columns, B] (the active levels' columns).</summary>
-    T[] RowsToFeatures(DeviceMatrix<T> dLdOutput, int columns)
+    /// <summary>dL/dy rows [B, OutputWidth] → the scratch [active, B, F].</summary>
+    T[] RowsToFeatures(DeviceMatrix<T> dLdOutput, int active)
     {
         var (dy, dyOff) = Host(dLdOutput.Data);
-        int batch = dLdOutput.Rows, width = dLdOutput.Cols;
-        var soa = Grow(ref _featureSoa, (long)columns * batch);
+        int batch = dLdOutput.Rows, width = dLdOutput.Cols, features = FeaturesPerLevel;
+        var scratch = Grow(ref _featureSoa, (long)active * features * batch);
         CpuParallel.ForTiles(batch, RowTile, (start, end) =>
         {
             var rows = dy.AsSpan(dyOff + start * width, (end - start) * width);
-            for (int k = 0; k < columns; k++)
+            for (int l = 0; l < active; l++)
             {
-                var column = soa.AsSpan(k * batch + start, end - start);
-                for (int i = 0; i < column.Length; i++) column[i] = rows[i * width + k];
+                var block = scratch.AsSpan((l * batch + start) * features, (end - start) * features);
+                CopyBlocks(rows.Slice(l * features), width, block, features, end - start);
             }
         });
-        return soa;
+        return scratch;
+    }
+
+    /// <summary>Copies <paramref name="count"/> runs of F elements between two strides (8-byte moves for F = 2 floats).</summary>
+    void CopyBlocks(ReadOnlySpan<T> source, int sourceStride, Span<T> destination, int destinationStride, int count)
+    {
+        int features = FeaturesPerLevel;
+        if (typeof(T) == typeof(float) && features == 2)
+        {
+            ref byte src = ref Unsafe.As<T, byte>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source));
+            ref byte dst = ref Unsafe.As<T, byte>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination));
+            if ((long)(count - 1) * sourceStride + 2 > source.Length || (long)(count - 1) * destinationStride + 2 > destination.Length)
+                throw new ArgumentOutOfRangeException(nameof(count));
+            for (int i = 0; i < count; i++)
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, (nint)i * destinationStride * 4),
+                    Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref src, (nint)i * sourceStride * 4)));
+            return;
+        }
+        for (int i = 0; i < count; i++)
+            for (int f = 0; f < features; f++) destination[i * destinationStride + f] = source[i * sourceStride + f];
     }
 
     static T[] Grow(ref T[] buffer, long length)

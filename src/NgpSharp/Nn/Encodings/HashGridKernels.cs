@@ -5,8 +5,8 @@ namespace NgpSharp.Nn.Encodings;
 
 /// <summary>
 /// The readable scalar grid kernels, generic over T (the reference for the SIMD float path and for CUDA).
-/// Positions and per-level features are structure-of-arrays: <c>xSoa: [dims, batch]</c>,
-/// <c>levelFeatures: [F, batch]</c> (tiny-cuda-nn's transposed layout), so one level touches one table at a time.
+/// Positions are structure-of-arrays <c>xSoa: [dims, batch]</c>; a level's features (or dL/dy) are its own block
+/// <c>levelFeatures: [batch, F]</c> of a level-major scratch [L, batch, F], so one level touches one table at a time.
 /// Arithmetic order is fixed (dims in order, corners in order, FMA accumulation) and matches the SIMD path.
 /// </summary>
 internal static class HashGridKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -38,7 +38,7 @@ internal static class HashGridKernels<T> where T : unmanaged, IFloatingPointIeee
 
     /// <summary>
     /// Forward of one level for samples [start, end). xSoa: [dims, batch]; table: this level's entries [Size, F];
-    /// levelFeatures: [F, batch] (this level's output rows).
+    /// levelFeatures: [batch, F] (this level's block of the scratch).
     /// </summary>
     public static void ForwardLevel(in GridLevel level, int dims, int features, GridInterpolation interpolation,
         ReadOnlySpan<T> xSoa, int batch, ReadOnlySpan<T> table, Span<T> levelFeatures, int start, int end)
@@ -52,7 +52,7 @@ internal static class HashGridKernels<T> where T : unmanaged, IFloatingPointIeee
             if (interpolation == GridInterpolation.Nearest)
             {
                 uint e = HashGridLayout.Index(level, cell[..dims]);
-                for (int f = 0; f < features; f++) levelFeatures[f * batch + i] = table[(int)e * features + f];
+                for (int f = 0; f < features; f++) levelFeatures[i * features + f] = table[(int)e * features + f];
                 continue;
             }
             acc.Clear();
@@ -62,13 +62,13 @@ internal static class HashGridKernels<T> where T : unmanaged, IFloatingPointIeee
                 int e = (int)HashGridLayout.Index(level, local[..dims]) * features;
                 for (int f = 0; f < features; f++) acc[f] = T.FusedMultiplyAdd(weight, table[e + f], acc[f]);
             }
-            for (int f = 0; f < features; f++) levelFeatures[f * batch + i] = acc[f];
+            for (int f = 0; f < features; f++) levelFeatures[i * features + f] = acc[f];
         }
     }
 
     /// <summary>
     /// dL/dθ of one level: gradient[e·F + f] += weight · dL/dy for every sample in [start, end), in sample order.
-    /// levelGradOut: [F, batch] (dL/dy of this level); gradient: this level's slice [Size, F].
+    /// levelGradOut: [batch, F] (dL/dy of this level); gradient: this level's slice [Size, F].
     /// </summary>
     public static void BackwardLevel(in GridLevel level, int dims, int features, GridInterpolation interpolation,
         ReadOnlySpan<T> xSoa, int batch, ReadOnlySpan<T> levelGradOut, Span<T> gradient, int start, int end)
@@ -82,14 +82,14 @@ internal static class HashGridKernels<T> where T : unmanaged, IFloatingPointIeee
             if (interpolation == GridInterpolation.Nearest)
             {
                 int e = (int)HashGridLayout.Index(level, cell[..dims]) * features;
-                for (int f = 0; f < features; f++) gradient[e + f] += levelGradOut[f * batch + i];
+                for (int f = 0; f < features; f++) gradient[e + f] += levelGradOut[i * features + f];
                 continue;
             }
             for (int corner = 0; corner < 1 << dims; corner++)
             {
                 T weight = CornerWeight(corner, dims, cell, w, local);
                 int e = (int)HashGridLayout.Index(level, local[..dims]) * features;
-                for (int f = 0; f < features; f++) gradient[e + f] += weight * levelGradOut[f * batch + i];
+                for (int f = 0; f < features; f++) gradient[e + f] += weight * levelGradOut[i * features + f];
             }
         }
     }
