@@ -13,7 +13,7 @@ namespace NgpSharp.Nn.Encodings;
 /// </summary>
 /// <remarks>
 /// CPU: the forward pass runs level by level over chunks of samples (one table hot in cache) into a
-/// feature-major scratch that is then transposed into the output rows. The parameter-gradient scatter gives each
+/// level-major scratch [L, B, F] that is then copied into the output rows. The parameter-gradient scatter gives each
 /// level to one thread (tables are disjoint), which adds contributions in sample order: no atomics, and results
 /// bit-identical for any thread count. Scratch buffers belong to the module: do not run one module from two
 /// threads at once.
