@@ -1,0 +1,159 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace NgpSharp.Nn.Encodings;
+
+/// <summary>
+/// The readable scalar grid kernels, generic over T (the reference for the SIMD float path and for CUDA).
+/// Positions are structure-of-arrays <c>xSoa: [dims, batch]</c>; a level's features (or dL/dy) are its own block
+/// <c>levelFeatures: [batch, F]</c> of a level-major scratch [L, batch, F], so one level touches one table at a time.
+/// Arithmetic order is fixed (dims in order, corners in order, FMA accumulation) and matches the SIMD path.
+/// </summary>
+internal static class HashGridKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static readonly T Half = T.CreateChecked(0.5), Two = T.CreateChecked(2), Three = T.CreateChecked(3), Six = T.CreateChecked(6);
+
+    /// <summary>
+    /// pos = x·scale + 0.5 (fused) split into the cell corner floor(pos) and the interpolation weight of the upper
+    /// corner w = interp(pos − floor(pos)) and its derivative dw/dfrac.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PosFract(T x, T scale, GridInterpolation interpolation, out uint cell, out T weight, out T derivative)
+    {
+        T pos = T.FusedMultiplyAdd(x, scale, Half);
+        T floor = T.Floor(pos);
+        cell = unchecked((uint)int.CreateSaturating(floor));
+        T f = pos - floor;
+        if (interpolation == GridInterpolation.Smoothstep)
+        {
+            weight = f * f * (Three - Two * f);
+            derivative = Six * f * (T.One - f);
+        }
+        else
+        {
+            weight = f;
+            derivative = T.One;
+        }
+    }
+
+    /// <summary>
+    /// Forward of one level for samples [start, end). xSoa: [dims, batch]; table: this level's entries [Size, F];
+    /// levelFeatures: [batch, F] (this level's block of the scratch).
+    /// </summary>
+    public static void ForwardLevel(in GridLevel level, int dims, int features, GridInterpolation interpolation,
+        ReadOnlySpan<T> xSoa, int batch, ReadOnlySpan<T> table, Span<T> levelFeatures, int start, int end)
+    {
+        Span<uint> cell = stackalloc uint[4], local = stackalloc uint[4];
+        Span<T> w = stackalloc T[4], acc = stackalloc T[8];
+        T scale = T.CreateChecked(level.Scale);
+        for (int i = start; i < end; i++)
+        {
+            for (int d = 0; d < dims; d++) PosFract(xSoa[d * batch + i], scale, interpolation, out cell[d], out w[d], out _);
+            if (interpolation == GridInterpolation.Nearest)
+            {
+                uint e = HashGridLayout.Index(level, cell[..dims]);
+                for (int f = 0; f < features; f++) levelFeatures[i * features + f] = table[(int)e * features + f];
+                continue;
+            }
+            acc.Clear();
+            for (int corner = 0; corner < 1 << dims; corner++)
+            {
+                T weight = CornerWeight(corner, dims, cell, w, local);
+                int e = (int)HashGridLayout.Index(level, local[..dims]) * features;
+                for (int f = 0; f < features; f++) acc[f] = T.FusedMultiplyAdd(weight, table[e + f], acc[f]);
+            }
+            for (int f = 0; f < features; f++) levelFeatures[i * features + f] = acc[f];
+        }
+    }
+
+    /// <summary>
+    /// dL/dθ of one level: gradient[e·F + f] += weight · dL/dy for every sample in [start, end), in sample order.
+    /// levelGradOut: [batch, F] (dL/dy of this level); gradient: this level's slice [Size, F].
+    /// </summary>
+    public static void BackwardLevel(in GridLevel level, int dims, int features, GridInterpolation interpolation,
+        ReadOnlySpan<T> xSoa, int batch, ReadOnlySpan<T> levelGradOut, Span<T> gradient, int start, int end)
+    {
+        Span<uint> cell = stackalloc uint[4], local = stackalloc uint[4];
+        Span<T> w = stackalloc T[4];
+        T scale = T.CreateChecked(level.Scale);
+        for (int i = start; i < end; i++)
+        {
+            for (int d = 0; d < dims; d++) PosFract(xSoa[d * batch + i], scale, interpolation, out cell[d], out w[d], out _);
+            if (interpolation == GridInterpolation.Nearest)
+            {
+                int e = (int)HashGridLayout.Index(level, cell[..dims]) * features;
+                for (int f = 0; f < features; f++) gradient[e + f] += levelGradOut[i * features + f];
+                continue;
+            }
+            for (int corner = 0; corner < 1 << dims; corner++)
+            {
+                T weight = CornerWeight(corner, dims, cell, w, local);
+                int e = (int)HashGridLayout.Index(level, local[..dims]) * features;
+                for (int f = 0; f < features; f++) gradient[e + f] += weight * levelGradOut[i * features + f];
+            }
+        }
+    }
+
+    /// <summary>
+    /// dL/dx for samples [start, end): Σ over active levels and features of dL/dy · ∂y/∂x, with
+    /// ∂y/∂x_d = scale · interp'(f_d) · Σ_corners (Π_{other dims} weight) · (v_right − v_left).
+    /// x: [batch, dims] rows; dLdy: rows of width <paramref name="dLdyStride"/>; dLdx: [batch, dims] (overwritten).
+    /// </summary>
+    public static void InputGradient(ReadOnlySpan<GridLevel> levels, int activeLevels, int dims, int features,
+        GridInterpolation interpolation, ReadOnlySpan<T> x, ReadOnlySpan<T> dLdy, int dLdyStride,
+        ReadOnlySpan<T> parameters, Span<T> dLdx, int start, int end)
+    {
+        Span<uint> cell = stackalloc uint[4], local = stackalloc uint[4];
+        Span<T> w = stackalloc T[4], dw = stackalloc T[4], dx = stackalloc T[4], g = stackalloc T[8];
+        for (int i = start; i < end; i++)
+        {
+            dx.Clear();
+            if (interpolation != GridInterpolation.Nearest)
+            {
+                for (int l = 0; l < activeLevels; l++)
+                {
+                    ref readonly GridLevel level = ref levels[l];
+                    var table = parameters.Slice((int)(level.Offset * features), (int)level.Size * features);
+                    T scale = T.CreateChecked(level.Scale);
+                    for (int d = 0; d < dims; d++) PosFract(x[i * dims + d], scale, interpolation, out cell[d], out w[d], out dw[d]);
+                    for (int gd = 0; gd < dims; gd++)
+                    {
+                        g[..features].Clear();
+                        for (int combo = 0; combo < 1 << (dims - 1); combo++)
+                        {
+                            T weight = scale;
+                            for (int k = 0; k < dims - 1; k++)
+                            {
+                                int d = k >= gd ? k + 1 : k;
+                                bool upper = (combo & (1 << k)) != 0;
+                                weight *= upper ? w[d] : T.One - w[d];
+                                local[d] = upper ? cell[d] + 1 : cell[d];
+                            }
+                            local[gd] = cell[gd];
+                            int left = (int)HashGridLayout.Index(level, local[..dims]) * features;
+                            local[gd] = cell[gd] + 1;
+                            int right = (int)HashGridLayout.Index(level, local[..dims]) * features;
+                            for (int f = 0; f < features; f++) g[f] += weight * (table[right + f] - table[left + f]) * dw[gd];
+                        }
+                        for (int f = 0; f < features; f++) dx[gd] += dLdy[i * dLdyStride + l * features + f] * g[f];
+                    }
+                }
+            }
+            for (int d = 0; d < dims; d++) dLdx[i * dims + d] = dx[d];
+        }
+    }
+
+    /// <summary>Weight of cell corner <paramref name="corner"/> (bit d = upper in dim d); writes its vertex into local.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static T CornerWeight(int corner, int dims, ReadOnlySpan<uint> cell, ReadOnlySpan<T> w, Span<uint> local)
+    {
+        T weight = T.One;
+        for (int d = 0; d < dims; d++)
+        {
+            bool upper = (corner & (1 << d)) != 0;
+            weight *= upper ? w[d] : T.One - w[d];
+            local[d] = upper ? cell[d] + 1 : cell[d];
+        }
+        return weight;
+    }
+}
