@@ -26,11 +26,10 @@ public static class EncodingFactory
             ["Composite"] = Composite<T>.FromJson,
             ["OneBlobFrequency"] = NeuralRadianceCache<T>,
             ["NRC"] = NeuralRadianceCache<T>,
-            // wired at merge: HashGrid<T>.FromJson(...)
-            // ["Grid"] = HashGrid<T>.FromJson,
-            // ["HashGrid"] = HashGrid<T>.FromJson,
-            // ["DenseGrid"] = HashGrid<T>.FromJson,
-            // ["TiledGrid"] = HashGrid<T>.FromJson,
+            ["Grid"] = HashGrid<T>.FromJson,
+            ["HashGrid"] = HashGrid<T>.FromJson,
+            ["DenseGrid"] = HashGrid<T>.FromJson,
+            ["TiledGrid"] = HashGrid<T>.FromJson,
         };
     }
 
