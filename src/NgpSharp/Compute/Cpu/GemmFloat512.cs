@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace NgpSharp.Compute.Cpu;
 
 /// <summary>
-/// AVX-512 float micro-kernels for <see cref="Gemm"/>: blocks of 4 rows × {64, 32, 16} columns held in
+/// AVX-512 float micro-kernels for <see cref="Gemm"/>: blocks of 4 × 64, 8 × 32 and 8 × 16 (rows × columns) held in
 /// Vector512 accumulators; per p, one broadcast of A per row and one load of B per 16 columns feed the FMAs.
 /// A row block past the last row re-reads the last row (clamped) and skips its stores, so there is no scalar tail.
 /// </summary>
@@ -21,9 +21,9 @@ static class GemmFloat512
                 Block4x4(ref Unsafe.Add(ref a, i * sai), sai, sap, ref Unsafe.Add(ref b, j), ldb,
                     ref Unsafe.Add(ref c, i * ldc + j), ldc, Math.Min(Rows, m - i), k, accumulate);
         for (; j + 32 <= n; j += 32)
-            for (int i = 0; i < m; i += Rows)
-                Block4x2(ref Unsafe.Add(ref a, i * sai), sai, sap, ref Unsafe.Add(ref b, j), ldb,
-                    ref Unsafe.Add(ref c, i * ldc + j), ldc, Math.Min(Rows, m - i), k, accumulate);
+            for (int i = 0; i < m; i += 2 * Rows)
+                Block8x2(ref Unsafe.Add(ref a, i * sai), sai, sap, ref Unsafe.Add(ref b, j), ldb,
+                    ref Unsafe.Add(ref c, i * ldc + j), ldc, Math.Min(2 * Rows, m - i), k, accumulate);
         for (; j < n; j += 16)
             for (int i = 0; i < m; i += 2 * Rows)
                 Block8x1(ref Unsafe.Add(ref a, i * sai), sai, sap, ref Unsafe.Add(ref b, j), ldb,
@@ -78,11 +78,12 @@ static class GemmFloat512
         Store(c30, ref c, o, accumulate); Store(c31, ref c, o + 16, accumulate); Store(c32, ref c, o + 32, accumulate); Store(c33, ref c, o + 48, accumulate);
     }
 
-    static void Block4x2(ref float a, nint sai, nint sap, ref float b, nint ldb, ref float c, nint ldc, int rows, int k, bool accumulate)
+    static void Block8x2(ref float a, nint sai, nint sap, ref float b, nint ldb, ref float c, nint ldc, int rows, int k, bool accumulate)
     {
         nint r1 = RowOffset(1, rows, sai), r2 = RowOffset(2, rows, sai), r3 = RowOffset(3, rows, sai);
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        nint r4 = RowOffset(4, rows, sai), r5 = RowOffset(5, rows, sai), r6 = RowOffset(6, rows, sai), r7 = RowOffset(7, rows, sai);
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         nint pa = 0, pb = 0;
         for (int p = 0; p < k; p++, pa += sap, pb += ldb)
         {
@@ -96,6 +97,14 @@ static class GemmFloat512
             c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
             x = Vector512.Create(Unsafe.Add(ref a, pa + r3));
             c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(Unsafe.Add(ref a, pa + r4));
+            c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(Unsafe.Add(ref a, pa + r5));
+            c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(Unsafe.Add(ref a, pa + r6));
+            c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            x = Vector512.Create(Unsafe.Add(ref a, pa + r7));
+            c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
         }
         Store(c00, ref c, 0, accumulate); Store(c01, ref c, 16, accumulate);
         if (rows < 2) return;
@@ -104,6 +113,14 @@ static class GemmFloat512
         Store(c20, ref c, 2 * ldc, accumulate); Store(c21, ref c, 2 * ldc + 16, accumulate);
         if (rows < 4) return;
         Store(c30, ref c, 3 * ldc, accumulate); Store(c31, ref c, 3 * ldc + 16, accumulate);
+        if (rows < 5) return;
+        Store(c40, ref c, 4 * ldc, accumulate); Store(c41, ref c, 4 * ldc + 16, accumulate);
+        if (rows < 6) return;
+        Store(c50, ref c, 5 * ldc, accumulate); Store(c51, ref c, 5 * ldc + 16, accumulate);
+        if (rows < 7) return;
+        Store(c60, ref c, 6 * ldc, accumulate); Store(c61, ref c, 6 * ldc + 16, accumulate);
+        if (rows < 8) return;
+        Store(c70, ref c, 7 * ldc, accumulate); Store(c71, ref c, 7 * ldc + 16, accumulate);
     }
 
     static void Block8x1(ref float a, nint sai, nint sap, ref float b, nint ldb, ref float c, nint ldc, int rows, int k, bool accumulate)

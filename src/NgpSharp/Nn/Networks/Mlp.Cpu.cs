@@ -22,11 +22,26 @@ public sealed partial class Mlp<T>
     /// </summary>
     const int ChunkRows = TileRows * 16;
 
-    /// <summary>What Forward keeps: hidden outputs [B, padded N] and, for Sine, pre-activations.</summary>
+    /// <summary>
+    /// What Forward keeps: hidden outputs [B, padded N] and, for Sine, pre-activations. The arrays are rented
+    /// uninitialised from the shared pool (every element is written before it is read) and returned on Dispose;
+    /// a step's tens of MiB then cost neither zeroing nor fresh pages.
+    /// </summary>
     sealed class MlpContext : ForwardContext
     {
-        public required DeviceBuffer<T>[] Hidden;   // [LayerCount − 1] of [B, PaddedWidth(N)]
-        public required DeviceBuffer<T>?[] Pre;     // [LayerCount], only for layers whose activation needs x
+        public required T[][] Hidden;   // [LayerCount − 1] of [B, PaddedWidth(N)]
+        public required T[]?[] Pre;     // [LayerCount], only for layers whose activation needs x
+        public required int Batch;
+
+        public override void Dispose()
+        {
+            if (IsDisposed) return;
+            foreach (var h in Hidden) ArrayPool<T>.Shared.Return(h);
+            foreach (var p in Pre) if (p is not null) ArrayPool<T>.Shared.Return(p);
+            Hidden = [];
+            Pre = [];
+            base.Dispose();
+        }
     }
 
     int Padded(int widthIndex) => Gemm.PaddedWidth(_widths[widthIndex]);
@@ -45,12 +60,12 @@ public sealed partial class Mlp<T>
         MlpContext? ctx = null;
         if (prepareBackward)
         {
-            var hidden = new DeviceBuffer<T>[LayerCount - 1];
-            var pre = new DeviceBuffer<T>?[LayerCount];
-            ctx = new MlpContext { Hidden = hidden, Pre = pre };
-            for (int l = 0; l < LayerCount - 1; l++) hidden[l] = ctx.Own(Backend.Allocate<T>((long)batch * Padded(l + 1)));
+            var hidden = new T[LayerCount - 1][];
+            var pre = new T[]?[LayerCount];
+            for (int l = 0; l < LayerCount - 1; l++) hidden[l] = ArrayPool<T>.Shared.Rent(checked(batch * Padded(l + 1)));
             for (int l = 0; l < LayerCount; l++)
-                if (LayerActivation(l).NeedsPreActivation()) pre[l] = ctx.Own(Backend.Allocate<T>((long)batch * Padded(l + 1)));
+                if (LayerActivation(l).NeedsPreActivation()) pre[l] = ArrayPool<T>.Shared.Rent(checked(batch * Padded(l + 1)));
+            ctx = new MlpContext { Hidden = hidden, Pre = pre, Batch = batch };
         }
 
         var packed = PackTransposed(Params.AsSpan(), out var packedOffsets);
@@ -77,11 +92,11 @@ public sealed partial class Mlp<T>
             bool direct = last && outPad == outW;
             Span<T> c = last
                 ? (direct ? outSpan.Slice(start * outW, rows * outW) : scratch.AsSpan(2 * TileRows * maxPad, rows * outPad))
-                : ctx is not null ? ctx.Hidden[l].All.AsSpan().Slice(start * nPad, rows * nPad)
+                : ctx is not null ? ctx.Hidden[l].AsSpan(start * nPad, rows * nPad)
                 : scratch.AsSpan((l & 1) * TileRows * maxPad, rows * nPad);
             Gemm.MultiplyUnchecked(ref MemoryMarshal.GetReference(x), ldx, 1, ref packed[packedOffsets[l]], nPad,
                 ref MemoryMarshal.GetReference(c), nPad, rows, nPad, _widths[l], accumulate: false);
-            if (ctx?.Pre[l] is { } pre) c.CopyTo(pre.All.AsSpan().Slice(start * nPad));
+            if (ctx?.Pre[l] is { } pre) c.CopyTo(pre.AsSpan(start * nPad));
             ActivationKernels.Forward(LayerActivation(l), c);
             if (last && !direct)
                 for (int r = 0; r < rows; r++) c.Slice(r * outPad, outW).CopyTo(outSpan.Slice((start + r) * outW, outW));
@@ -97,7 +112,7 @@ public sealed partial class Mlp<T>
         if (context is not MlpContext ctx)
             throw new ArgumentException("Mlp.Backward needs the context returned by this module's Forward with prepareBackward: true", nameof(context));
         int batch = input.Rows;
-        if (ctx.Hidden.Length != LayerCount - 1 || (ctx.Hidden.Length > 0 && ctx.Hidden[0].Length != (long)batch * Padded(1)))
+        if (ctx.Batch != batch)
             throw new ArgumentException($"Mlp.Backward: the context was made for another batch size than {batch}", nameof(context));
         bool grads = paramGradients != GradientMode.Ignore;
         if (!grads && dLdInput is null) return;
@@ -146,7 +161,7 @@ public sealed partial class Mlp<T>
         {
             var g = deltaBuf.Slice(r * outPad, outW);
             dy.Slice((start + r) * outW, outW).CopyTo(g);
-            ReadOnlySpan<T> preRow = outPreBuf is null ? default : outPreBuf.All.AsSpan().Slice((start + r) * outPad, outW);
+            ReadOnlySpan<T> preRow = outPreBuf is null ? default : outPreBuf.AsSpan((start + r) * outPad, outW);
             ActivationKernels.Backward(outAct, y.Slice((start + r) * outW, outW), preRow, g);
         }
         Span<T> delta = deltaBuf;
@@ -160,7 +175,7 @@ public sealed partial class Mlp<T>
                 // dW_l += δᵀ · h_{l−1}: A = δ read transposed, B = the layer's input [rows, kPad].
                 Span<T> h;
                 int ldh = kPad;
-                if (l > 0) h = ctx.Hidden[l - 1].All.AsSpan().Slice(start * kPad, rows * kPad);
+                if (l > 0) h = ctx.Hidden[l - 1].AsSpan(start * kPad, rows * kPad);
                 else if (inPad == inW) h = input.AsSpan().Slice(start * inW, rows * inW);
                 else
                 {
@@ -181,9 +196,9 @@ public sealed partial class Mlp<T>
             if (l > 0)
             {
                 // δ_{l−1} = g ⊙ f'(h_{l−1}); all three share the [rows, kPad] layout.
-                var hPrev = ctx.Hidden[l - 1].All.AsSpan().Slice(start * kPad, rows * kPad);
+                var hPrev = ctx.Hidden[l - 1].AsSpan(start * kPad, rows * kPad);
                 var preBuf = ctx.Pre[l - 1];
-                ReadOnlySpan<T> pre = preBuf is null ? default : preBuf.All.AsSpan().Slice(start * kPad, rows * kPad);
+                ReadOnlySpan<T> pre = preBuf is null ? default : preBuf.AsSpan(start * kPad, rows * kPad);
                 ActivationKernels.Backward(Activation, hPrev, pre, gOut);
                 var swap = deltaBuf; deltaBuf = otherBuf; otherBuf = swap;
                 delta = gOut;
