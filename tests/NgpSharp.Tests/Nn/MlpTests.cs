@@ -328,6 +328,27 @@ public class MlpTests
         using var y = Cpu.AllocateMatrix<double>(3, 2, out var ym);
         using var ctx = mlp.Forward(xm, ym, prepareBackward: false);
         Assert.Throws<ArgumentException>(() => mlp.Backward(ctx, xm, ym, ym));
+
+        using var twin = new Mlp<double>(Cpu, 4, 2, 8, 1);
+        twin.SetParams(p.All, g.All);
+        using var twinCtx = twin.Forward(xm, ym);
+        Assert.Throws<ArgumentException>(() => mlp.Backward(twinCtx, xm, ym, ym));
+    }
+
+    [Fact]
+    public void EmptyBatch_OverwritesGradientsWithZeros()
+    {
+        using var mlp = new Mlp<float>(Cpu, 16, 3, 16, 1);
+        using var p = Cpu.Allocate<float>(mlp.ParamCount);
+        using var g = Cpu.Allocate<float>(mlp.ParamCount);
+        mlp.SetParams(p.All, g.All);
+        Cpu.Fill(g.All, 3f);
+        using var x = Cpu.AllocateMatrix<float>(0, 16, out var xm);
+        using var y = Cpu.AllocateMatrix<float>(0, 3, out var ym);
+        using (var ctx = mlp.Forward(xm, ym)) mlp.Backward(ctx, xm, ym, ym, null, GradientMode.Accumulate);
+        Assert.All(Cpu.ToArray(g.All), v => Assert.Equal(3f, v));
+        using (var ctx = mlp.Forward(xm, ym)) mlp.Backward(ctx, xm, ym, ym);
+        Assert.All(Cpu.ToArray(g.All), v => Assert.Equal(0f, v));
     }
 
     [Fact]

@@ -32,6 +32,7 @@ public sealed partial class Mlp<T>
         public required T[][] Hidden;   // [LayerCount − 1] of [B, PaddedWidth(N)]
         public required T[]?[] Pre;     // [LayerCount], only for layers whose activation needs x
         public required int Batch;
+        public required object Owner;
 
         public override void Dispose()
         {
@@ -65,7 +66,7 @@ public sealed partial class Mlp<T>
             for (int l = 0; l < LayerCount - 1; l++) hidden[l] = ArrayPool<T>.Shared.Rent(checked(batch * Padded(l + 1)));
             for (int l = 0; l < LayerCount; l++)
                 if (LayerActivation(l).NeedsPreActivation()) pre[l] = ArrayPool<T>.Shared.Rent(checked(batch * Padded(l + 1)));
-            ctx = new MlpContext { Hidden = hidden, Pre = pre, Batch = batch };
+            ctx = new MlpContext { Hidden = hidden, Pre = pre, Batch = batch, Owner = this };
         }
 
         var packed = PackTransposed(Params.AsSpan(), out var packedOffsets);
@@ -109,13 +110,18 @@ public sealed partial class Mlp<T>
         DeviceMatrix<T> dLdOutput, DeviceMatrix<T>? dLdInput, GradientMode paramGradients)
     {
         if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"Mlp runs on the CPU backend only (got {Backend.Kind})");
-        if (context is not MlpContext ctx)
+        if (context is not MlpContext ctx || !ReferenceEquals(ctx.Owner, this))
             throw new ArgumentException("Mlp.Backward needs the context returned by this module's Forward with prepareBackward: true", nameof(context));
         int batch = input.Rows;
         if (ctx.Batch != batch)
             throw new ArgumentException($"Mlp.Backward: the context was made for another batch size than {batch}", nameof(context));
         bool grads = paramGradients != GradientMode.Ignore;
         if (!grads && dLdInput is null) return;
+        if (batch == 0)
+        {
+            if (paramGradients == GradientMode.Overwrite) Gradients.AsSpan().Clear();
+            return;
+        }
 
         // Per-chunk partial weight gradients, each [Σ_l fanOut_l · PaddedWidth(fanIn_l)].
         var partialOffsets = new int[LayerCount + 1];
@@ -229,7 +235,6 @@ public sealed partial class Mlp<T>
                 else src.CopyTo(dst);
             }
         }
-        if (chunks == 0 && mode == GradientMode.Overwrite) gradients.Clear();
     }
 
     static void AddInPlace(Span<T> sum, ReadOnlySpan<T> add)
