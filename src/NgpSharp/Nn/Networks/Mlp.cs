@@ -86,6 +86,16 @@ public sealed partial class Mlp<T> : Network<T> where T : unmanaged, IFloatingPo
         return new Mlp<T>(backend, inputWidth, outputWidth, neurons, hidden, activation, outputActivation, kind.Name);
     }
 
+    /// <summary>
+    /// The input alignment the network named by a "network" config block will require, so an encoding can be
+    /// padded before the network is built (16 for FullyFusedMLP and CutlassMLP, 1 for MLP).
+    /// </summary>
+    public static int InputAlignmentFor(JsonConfig config)
+    {
+        string otype = config.String("otype", "MLP");
+        return (FindOtype(otype) ?? throw config.UnknownOtype("network", Otypes.Select(o => o.Name))).Alignment;
+    }
+
     static (string Name, string Canonical, int Alignment)? FindOtype(string otype)
     {
         foreach (var o in Otypes)
