@@ -1,0 +1,155 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace NgpSharp.Nn.Optimizers;
+
+/// <summary>
+/// The float Adam update of <see cref="Adam{T}.StepScalar"/>, 16 (AVX-512) or 8 (AVX2) lanes at a time. The only
+/// difference from the scalar kernel: β^n is computed as exp(n·ln β) (lanes have their own step counts), which
+/// differs from powf by a few ulp. A partial last vector runs through the same vector code on padded copies, so
+/// every element of a region gets the same arithmetic whatever its position.
+/// </summary>
+internal static class AdamSimd
+{
+    public static bool IsSupported => Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated;
+
+    /// <summary>One region: weights, gradients, m, v, steps: [n].</summary>
+    public static void Step(in AdamKernelArgs a, in AdamRegion r, Span<float> weights, ReadOnlySpan<float> gradients,
+        Span<float> m, Span<float> v, Span<uint> steps)
+    {
+        var k = new Constants(a, r);
+        if (Vector512.IsHardwareAccelerated) Step512(k, weights, gradients, m, v, steps);
+        else Step256(k, weights, gradients, m, v, steps);
+    }
+
+    /// <summary>Per-call scalars, precomputed once.</summary>
+    readonly struct Constants(in AdamKernelArgs a, in AdamRegion r)
+    {
+        public readonly float LossScale = a.LossScale, Beta1 = a.Beta1, Beta2 = a.Beta2;
+        public readonly float OneMinusBeta1 = 1 - a.Beta1, OneMinusBeta2 = 1 - a.Beta2;
+        public readonly float LnBeta1 = (float)Math.Log(a.Beta1), LnBeta2 = (float)Math.Log(a.Beta2);
+        public readonly float Epsilon = a.Epsilon, Lower = a.LowerBound, Upper = a.UpperBound;
+        public readonly float Relative = a.RelativeDecay, Absolute = Math.Abs(a.AbsoluteDecay), Clip = a.ClippingMagnitude;
+        public readonly float L2 = r.L2Reg, LearningRate = r.LearningRate;
+        public readonly bool SkipZeros = r.SkipZeroGradients;
+    }
+
+    static void Step512(in Constants k, Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<uint> s)
+    {
+        const int W = 16;
+        int n = w.Length, full = n - n % W;
+        ref float rw = ref MemoryMarshal.GetReference(w), rm = ref MemoryMarshal.GetReference(m), rv = ref MemoryMarshal.GetReference(v);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref uint rs = ref MemoryMarshal.GetReference(s);
+        for (int i = 0; i < full; i += W)
+            Vector512Body(k, ref Unsafe.Add(ref rw, i), ref Unsafe.Add(ref rg, i), ref Unsafe.Add(ref rm, i), ref Unsafe.Add(ref rv, i), ref Unsafe.Add(ref rs, i));
+        if (full == n) return;
+        Span<float> tw = stackalloc float[W], tg = stackalloc float[W], tm = stackalloc float[W], tv = stackalloc float[W];
+        Span<uint> ts = stackalloc uint[W];
+        Tail(k, full, w, g, m, v, s, tw, tg, tm, tv, ts, static (in Constants k, ref float w, ref float g, ref float m, ref float v, ref uint s) => Vector512Body(k, ref w, ref g, ref m, ref v, ref s));
+    }
+
+    static void Step256(in Constants k, Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<uint> s)
+    {
+        const int W = 8;
+        int n = w.Length, full = n - n % W;
+        ref float rw = ref MemoryMarshal.GetReference(w), rm = ref MemoryMarshal.GetReference(m), rv = ref MemoryMarshal.GetReference(v);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref uint rs = ref MemoryMarshal.GetReference(s);
+        for (int i = 0; i < full; i += W)
+            Vector256Body(k, ref Unsafe.Add(ref rw, i), ref Unsafe.Add(ref rg, i), ref Unsafe.Add(ref rm, i), ref Unsafe.Add(ref rv, i), ref Unsafe.Add(ref rs, i));
+        if (full == n) return;
+        Span<float> tw = stackalloc float[W], tg = stackalloc float[W], tm = stackalloc float[W], tv = stackalloc float[W];
+        Span<uint> ts = stackalloc uint[W];
+        Tail(k, full, w, g, m, v, s, tw, tg, tm, tv, ts, static (in Constants k, ref float w, ref float g, ref float m, ref float v, ref uint s) => Vector256Body(k, ref w, ref g, ref m, ref v, ref s));
+    }
+
+    delegate void Body(in Constants k, ref float w, ref float g, ref float m, ref float v, ref uint s);
+
+    /// <summary>Runs the elements [from, n) through one vector body on zero-padded copies.</summary>
+    static void Tail(in Constants k, int from, Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<uint> s,
+        Span<float> tw, Span<float> tg, Span<float> tm, Span<float> tv, Span<uint> ts, Body body)
+    {
+        int rest = w.Length - from;
+        w[from..].CopyTo(tw); g[from..].CopyTo(tg); m[from..].CopyTo(tm); v[from..].CopyTo(tv); s[from..].CopyTo(ts);
+        body(k, ref tw[0], ref tg[0], ref tm[0], ref tv[0], ref ts[0]);
+        tw[..rest].CopyTo(w[from..]); tm[..rest].CopyTo(m[from..]); tv[..rest].CopyTo(v[from..]); ts[..rest].CopyTo(s[from..]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Vector512Body(in Constants k, ref float pw, ref float pg, ref float pm, ref float pv, ref uint ps)
+    {
+        var gradient = Vector512.LoadUnsafe(ref pg) / Vector512.Create(k.LossScale);
+        var active = Vector512<float>.AllBitsSet;
+        if (k.SkipZeros)
+        {
+            active = ~Vector512.Equals(gradient, Vector512<float>.Zero);
+            if (active == Vector512<float>.Zero) return; // common for hash grids: nothing touched these entries
+        }
+        var weight = Vector512.LoadUnsafe(ref pw);
+        gradient += Vector512.Create(k.L2) * weight;
+        var first = Vector512.Create(k.Beta1) * Vector512.LoadUnsafe(ref pm) + Vector512.Create(k.OneMinusBeta1) * gradient;
+        var second = Vector512.Create(k.Beta2) * Vector512.LoadUnsafe(ref pv) + Vector512.Create(k.OneMinusBeta2) * (gradient * gradient);
+        var steps = Vector512.LoadUnsafe(ref ps) + Vector512<uint>.One;
+        var n = Vector512.ConvertToSingle(steps);
+        var one = Vector512<float>.One;
+        var correction = Vector512.Sqrt(one - Vector512.Exp(n * Vector512.Create(k.LnBeta2))) / (one - Vector512.Exp(n * Vector512.Create(k.LnBeta1)));
+        var lr = Vector512.Create(k.LearningRate) * correction;
+        var effective = Vector512.Min(Vector512.Max(lr / (Vector512.Sqrt(second) + Vector512.Create(k.Epsilon)), Vector512.Create(k.Lower)), Vector512.Create(k.Upper));
+        var decayed = (one - Vector512.Create(k.Relative) * lr) * weight - Vector512.CopySign(Vector512.Create(k.Absolute) * lr, weight);
+        var updated = decayed - effective * first;
+        if (k.Clip != 0) updated = Vector512.Clamp(updated, Vector512.Create(-k.Clip), Vector512.Create(k.Clip));
+
+        if (k.SkipZeros)
+        {
+            // Skipped lanes keep their weight, moments and step count.
+            updated = Vector512.ConditionalSelect(active, updated, weight);
+            first = Vector512.ConditionalSelect(active, first, Vector512.LoadUnsafe(ref pm));
+            second = Vector512.ConditionalSelect(active, second, Vector512.LoadUnsafe(ref pv));
+            steps -= ~active.AsUInt32() & Vector512<uint>.One;
+        }
+        updated.StoreUnsafe(ref pw);
+        first.StoreUnsafe(ref pm);
+        second.StoreUnsafe(ref pv);
+        steps.StoreUnsafe(ref ps);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Vector256Body(in Constants k, ref float pw, ref float pg, ref float pm, ref float pv, ref uint ps)
+    {
+        var gradient = Vector256.LoadUnsafe(ref pg) / Vector256.Create(k.LossScale);
+        var active = Vector256<float>.AllBitsSet;
+        if (k.SkipZeros)
+        {
+            active = ~Vector256.Equals(gradient, Vector256<float>.Zero);
+            if (active == Vector256<float>.Zero) return;
+        }
+        var weight = Vector256.LoadUnsafe(ref pw);
+        gradient += Vector256.Create(k.L2) * weight;
+        var first = Vector256.Create(k.Beta1) * Vector256.LoadUnsafe(ref pm) + Vector256.Create(k.OneMinusBeta1) * gradient;
+        var second = Vector256.Create(k.Beta2) * Vector256.LoadUnsafe(ref pv) + Vector256.Create(k.OneMinusBeta2) * (gradient * gradient);
+        var steps = Vector256.LoadUnsafe(ref ps) + Vector256<uint>.One;
+        var n = Vector256.ConvertToSingle(steps);
+        var one = Vector256<float>.One;
+        var correction = Vector256.Sqrt(one - Vector256.Exp(n * Vector256.Create(k.LnBeta2))) / (one - Vector256.Exp(n * Vector256.Create(k.LnBeta1)));
+        var lr = Vector256.Create(k.LearningRate) * correction;
+        var effective = Vector256.Min(Vector256.Max(lr / (Vector256.Sqrt(second) + Vector256.Create(k.Epsilon)), Vector256.Create(k.Lower)), Vector256.Create(k.Upper));
+        var decayed = (one - Vector256.Create(k.Relative) * lr) * weight - Vector256.CopySign(Vector256.Create(k.Absolute) * lr, weight);
+        var updated = decayed - effective * first;
+        if (k.Clip != 0) updated = Vector256.Clamp(updated, Vector256.Create(-k.Clip), Vector256.Create(k.Clip));
+
+        if (k.SkipZeros)
+        {
+            // Skipped lanes keep their weight, moments and step count.
+            updated = Vector256.ConditionalSelect(active, updated, weight);
+            first = Vector256.ConditionalSelect(active, first, Vector256.LoadUnsafe(ref pm));
+            second = Vector256.ConditionalSelect(active, second, Vector256.LoadUnsafe(ref pv));
+            steps -= ~active.AsUInt32() & Vector256<uint>.One;
+        }
+        updated.StoreUnsafe(ref pw);
+        first.StoreUnsafe(ref pm);
+        second.StoreUnsafe(ref pv);
+        steps.StoreUnsafe(ref ps);
+    }
+}
