@@ -6,8 +6,8 @@ namespace NgpSharp.Nn.Optimizers;
 
 /// <summary>
 /// The float Adam update of <see cref="Adam{T}.StepScalar"/>, 16 (AVX-512) or 8 (AVX2) lanes at a time. The only
-/// difference from the scalar kernel: β^n is computed as exp(n·ln β) (lanes have their own step counts), which
-/// differs from powf by a few ulp. A partial last vector runs through the same vector code on padded copies, so
+/// differences from the scalar kernel are in the bias correction (lanes have their own step counts): β^n is
+/// computed as exp(n·ln β), a few ulp from powf, and is taken as exactly 1 once it rounds to 1 in float. A partial last vector runs through the same vector code on padded copies, so
 /// every element of a region gets the same arithmetic whatever its position.
 /// </summary>
 internal static class AdamSimd
@@ -33,6 +33,19 @@ internal static class AdamSimd
         public readonly float Relative = a.RelativeDecay, Absolute = Math.Abs(a.AbsoluteDecay), Clip = a.ClippingMagnitude;
         public readonly float L2 = r.L2Reg, LearningRate = r.LearningRate;
         public readonly bool SkipZeros = r.SkipZeroGradients;
+        public readonly uint SaturatedStep = SaturationStep(a.Beta1, a.Beta2);
+    }
+
+    /// <summary>
+    /// The step count from which the bias correction c(n) = √(1 − β2ⁿ)/(1 − β1ⁿ) rounds to exactly 1f: with x = β2ⁿ
+    /// and y = β1ⁿ ≤ ½, 1 − x ≤ c ≤ 1 + 2y, so x, 2y &lt; 2⁻²⁷ gives |c − 1| &lt; 2⁻²⁶, under half a float ulp at 1.
+    /// Lanes past it skip the two exponentials (they dominated the kernel's time).
+    /// </summary>
+    internal static uint SaturationStep(float beta1, float beta2)
+    {
+        static double StepsBelow(double beta, double bound) => beta <= 0 ? 1 : Math.Ceiling(Math.Log(bound) / Math.Log(beta));
+        double n = Math.Max(1, Math.Max(StepsBelow(beta2, Math.ScaleB(1, -27)), StepsBelow(beta1, Math.ScaleB(1, -28))));
+        return n >= uint.MaxValue ? uint.MaxValue : (uint)n;
     }
 
     static void Step512(in Constants k, Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<uint> s)
@@ -94,7 +107,14 @@ internal static class AdamSimd
         var steps = Vector512.LoadUnsafe(ref ps) + Vector512<uint>.One;
         var n = Vector512.ConvertToSingle(steps);
         var one = Vector512<float>.One;
-        var correction = Vector512.Sqrt(one - Vector512.Exp(n * Vector512.Create(k.LnBeta2))) / (one - Vector512.Exp(n * Vector512.Create(k.LnBeta1)));
+        var correction = one;
+        var saturated = Vector512.GreaterThanOrEqual(steps, Vector512.Create(k.SaturatedStep));
+        if (!Vector512.EqualsAll(saturated, Vector512<uint>.AllBitsSet))
+        {
+            // βⁿ = exp(n·ln β) per lane; lanes past saturation keep exactly 1, so a lane never depends on its neighbours.
+            var exact = Vector512.Sqrt(one - Vector512.Exp(n * Vector512.Create(k.LnBeta2))) / (one - Vector512.Exp(n * Vector512.Create(k.LnBeta1)));
+            correction = Vector512.ConditionalSelect(saturated.AsSingle(), one, exact);
+        }
         var lr = Vector512.Create(k.LearningRate) * correction;
         var effective = Vector512.Min(Vector512.Max(lr / (Vector512.Sqrt(second) + Vector512.Create(k.Epsilon)), Vector512.Create(k.Lower)), Vector512.Create(k.Upper));
         var decayed = (one - Vector512.Create(k.Relative) * lr) * weight - Vector512.CopySign(Vector512.Create(k.Absolute) * lr, weight);
@@ -132,7 +152,14 @@ internal static class AdamSimd
         var steps = Vector256.LoadUnsafe(ref ps) + Vector256<uint>.One;
         var n = Vector256.ConvertToSingle(steps);
         var one = Vector256<float>.One;
-        var correction = Vector256.Sqrt(one - Vector256.Exp(n * Vector256.Create(k.LnBeta2))) / (one - Vector256.Exp(n * Vector256.Create(k.LnBeta1)));
+        var correction = one;
+        var saturated = Vector256.GreaterThanOrEqual(steps, Vector256.Create(k.SaturatedStep));
+        if (!Vector256.EqualsAll(saturated, Vector256<uint>.AllBitsSet))
+        {
+            // βⁿ = exp(n·ln β) per lane; lanes past saturation keep exactly 1, so a lane never depends on its neighbours.
+            var exact = Vector256.Sqrt(one - Vector256.Exp(n * Vector256.Create(k.LnBeta2))) / (one - Vector256.Exp(n * Vector256.Create(k.LnBeta1)));
+            correction = Vector256.ConditionalSelect(saturated.AsSingle(), one, exact);
+        }
         var lr = Vector256.Create(k.LearningRate) * correction;
         var effective = Vector256.Min(Vector256.Max(lr / (Vector256.Sqrt(second) + Vector256.Create(k.Epsilon)), Vector256.Create(k.Lower)), Vector256.Create(k.Upper));
         var decayed = (one - Vector256.Create(k.Relative) * lr) * weight - Vector256.CopySign(Vector256.Create(k.Absolute) * lr, weight);

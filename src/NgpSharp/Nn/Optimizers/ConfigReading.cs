@@ -30,4 +30,11 @@ internal static class ConfigReading
         long value = config.Long(key, defaultValue);
         return value >= min && value <= uint.MaxValue ? value : throw config.Error(key, $"must be an integer in [{min}, {uint.MaxValue}], got {value}");
     }
+
+    /// <summary>
+    /// A float hyperparameter as the JSON number a person would write (0.9f → 0.9, not 0.8999999761581421), stored
+    /// as a double so that <see cref="JsonConfig"/> reads Hyperparams() output back to the same float.
+    /// </summary>
+    public static double Json(float value) =>
+        double.Parse(value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
 }

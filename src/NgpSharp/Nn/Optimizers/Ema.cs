@@ -68,9 +68,9 @@ public sealed class Ema<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         OptimizerState.CheckStepArgs(Name, _paramCount, _average is not null, weights, gradients);
         _nested.Step(lossScale, weights, gradients);
         long n = _nested.StepCount;
-        // As tiny-cuda-nn: powers in double, factors rounded to float.
-        T debiasOld = T.CreateTruncating(1 - (float)Math.Pow(Decay, n - 1));
-        T debiasNew = T.CreateTruncating(1.0f / (1 - (float)Math.Pow(Decay, n)));
+        // Debiasing factors in double (tiny-cuda-nn rounds them to float; the difference is below float precision).
+        T debiasOld = T.CreateTruncating(1 - Math.Pow(Decay, n - 1));
+        T debiasNew = T.CreateTruncating(1 / (1 - Math.Pow(Decay, n)));
         T decay = T.CreateTruncating(Decay), oneMinusDecay = T.CreateTruncating(1 - Decay);
         // A nested EMA's average is what gets averaged again.
         var source = _nested.InferenceWeights ?? weights;
@@ -118,7 +118,7 @@ public sealed class Ema<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     {
         ["otype"] = Name,
         ["nested"] = _nested.Hyperparams(),
-        ["decay"] = Decay,
+        ["decay"] = ConfigReading.Json(Decay),
         ["full_precision"] = FullPrecision,
     };
 

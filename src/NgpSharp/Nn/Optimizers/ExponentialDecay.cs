@@ -106,10 +106,10 @@ public sealed class ExponentialDecay<T> : Optimizer<T> where T : unmanaged, IFlo
     {
         ["otype"] = Name,
         ["nested"] = _nested.Hyperparams(),
-        ["decay_base"] = DecayBase,
-        ["decay_interval"] = DecayInterval,
-        ["decay_start"] = DecayStart,
-        ["decay_end"] = DecayEnd,
+        ["decay_base"] = ConfigReading.Json(DecayBase),
+        ["decay_interval"] = (double)DecayInterval, // doubles: JsonConfig reads numbers as doubles
+        ["decay_start"] = (double)DecayStart,
+        ["decay_end"] = (double)DecayEnd,
     };
 
     public override void Dispose()

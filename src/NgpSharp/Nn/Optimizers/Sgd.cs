@@ -89,7 +89,7 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     public override JsonObject Hyperparams() => new()
     {
         ["otype"] = Name,
-        ["learning_rate"] = LearningRate,
-        ["l2_reg"] = L2Reg,
+        ["learning_rate"] = ConfigReading.Json(LearningRate),
+        ["l2_reg"] = ConfigReading.Json(L2Reg),
     };
 }
