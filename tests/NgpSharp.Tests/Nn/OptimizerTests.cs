@@ -237,21 +237,32 @@ public class OptimizerTests
     }
 
     [Fact]
-    public void Adam_Float_MillionParams_StepTime()
+    [Trait("Category", "Perf")]
+    public void Adam_Float_MillionParams_RunsAndReportsStepTime()
     {
-        const int n = 1 << 20;
-        using var adam = new Adam<float>(Cpu) { LearningRate = 1e-2f };
+        // Timing is printed, not asserted (the test machine is shared); the numbers in the report come from here
+        // and from a Release run. instant-ngp's betas: the bias correction saturates after ~1800 steps.
+        const int n = 1 << 20, warmup = 5, steps = 40;
+        using var adam = new Adam<float>(Cpu) { LearningRate = 1e-2f, Beta2 = 0.99f };
         adam.Allocate(n, n / 8);
         var rng = new Rng(9);
         using var weights = Cpu.Upload(RandomArray(ref rng, n, 1).Select(x => (float)x).ToArray());
-        using var gradients = Cpu.Upload(RandomArray(ref rng, n, 0.5).Select(x => (float)x).ToArray());
-        for (int i = 0; i < 5; i++) adam.Step(1, weights.All, gradients.All); // warm-up (JIT, pages)
-        const int steps = 40;
+        using var gradients = Cpu.Upload(SparseGradients(ref rng, n, 0.5, 0.5).Select(x => (float)x).ToArray());
+        var initial = Cpu.ToArray(weights.All);
+        for (int i = 0; i < warmup; i++) adam.Step(1, weights.All, gradients.All);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) adam.Step(1, weights.All, gradients.All);
         double ms = sw.Elapsed.TotalMilliseconds / steps;
         Console.WriteLine($"Adam<float> 1M params: {ms:F3} ms/step ({CpuParallel.ThreadCount} threads)");
-        // Generous bound for a shared 2-core test machine; the report quotes the measured number.
-        Assert.True(ms < 50, $"{ms} ms per step");
+
+        var final = Cpu.ToArray(weights.All);
+        var g = Cpu.ToArray(gradients.All);
+        var counters = adam.StateSnapshot().ParamSteps;
+        for (int i = 0; i < n; i += 997)
+        {
+            bool skipped = i >= n / 8 && g[i] == 0;
+            Assert.Equal(skipped ? 0u : (uint)(warmup + steps), counters[i]);
+            Assert.Equal(skipped, final[i] == initial[i]);
+        }
     }
 }
