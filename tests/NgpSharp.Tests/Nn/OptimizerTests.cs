@@ -168,12 +168,14 @@ public class OptimizerTests
         for (int i = 0; i < n; i++) Assert.True(Math.Abs(final[i] - c[i]) < 2e-3, $"w[{i}] = {final[i]}, minimum at {c[i]}");
     }
 
-    [Fact]
-    public void Adam_FloatSimd_AgreesWithFloatScalarAndDouble()
+    [Theory]
+    [InlineData(0.9, 0.99, 12)]
+    [InlineData(0.5, 0.6, 45)] // the bias correction saturates after 37 steps: lanes on both sides of it
+    public void Adam_FloatSimd_AgreesWithFloatScalarAndDouble(double beta1, double beta2, int steps)
     {
         // Two tiles, the matrix/non-matrix split inside the second one, and a partial last vector.
-        const int n = Adam<float>.TileSize + 1037, matrixCount = Adam<float>.TileSize + 301, steps = 12;
-        var config = JsonConfig.Parse("""{"learning_rate": 1e-2, "beta2": 0.99, "epsilon": 1e-15, "l2_reg": 1e-3, "non_matrix_learning_rate_factor": 2, "relative_decay": 0.1}""", "test");
+        const int n = Adam<float>.TileSize + 1037, matrixCount = Adam<float>.TileSize + 301;
+        var config = JsonConfig.Parse($$"""{"learning_rate": 1e-2, "beta1": {{beta1}}, "beta2": {{beta2}}, "epsilon": 1e-15, "l2_reg": 1e-3, "non_matrix_learning_rate_factor": 2, "relative_decay": 0.1}""", "test");
         var rng = new Rng(5);
         var w0 = RandomArray(ref rng, n, 1);
         using var simd = new Adam<float>(Cpu, config);
@@ -203,6 +205,20 @@ public class OptimizerTests
         Assert.True(maxFloatVsDouble < 1e-5, $"float vs double: max |Δw| = {maxFloatVsDouble}");
         Assert.Equal(simd.StateSnapshot().ParamSteps, dbl.StateSnapshot().ParamSteps);
         Assert.True(maxFloatVsDouble > 0 || maxSimdVsScalar > 0 || a.Zip(w0).Any(p => p.First != (float)p.Second)); // the weights moved
+    }
+
+    [Theory]
+    [InlineData(0.9f, 0.999f)]
+    [InlineData(0.9f, 0.99f)]
+    [InlineData(0.5f, 0.6f)]
+    [InlineData(0f, 0.99f)]
+    public void SaturationStep_BiasCorrectionRoundsToOneFromThere(float beta1, float beta2)
+    {
+        uint saturated = AdamSimd.SaturationStep(beta1, beta2);
+        static float Correction(double b1, double b2, double n) => (float)(Math.Sqrt(1 - Math.Pow(b2, n)) / (1 - Math.Pow(b1, n)));
+        for (uint k = saturated; k < saturated + 2000; k++) Assert.Equal(1f, Correction(beta1, beta2, k));
+        Assert.Equal(1f, Correction(beta1, beta2, 1e9));
+        Assert.NotEqual(1f, Correction(beta1, beta2, saturated / 2)); // not wastefully late either
     }
 
     [Fact]
