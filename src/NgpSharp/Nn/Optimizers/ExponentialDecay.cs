@@ -75,10 +75,11 @@ public sealed class ExponentialDecay<T> : Optimizer<T> where T : unmanaged, IFlo
     public override void Step(float lossScale, DeviceSpan<T> weights, DeviceSpan<T> gradients)
     {
         long s = StepCount;
-        if (s == 0) _factor = 1f;
-        if (s >= DecayStart && (s - DecayStart) % DecayInterval == 0 && s <= DecayEnd) _factor *= DecayBase;
-        _nested.LearningRate = _baseLearningRate * _factor;
+        float factor = s == 0 ? 1f : _factor;
+        if (s >= DecayStart && (s - DecayStart) % DecayInterval == 0 && s <= DecayEnd) factor *= DecayBase;
+        _nested.LearningRate = _baseLearningRate * factor;
         _nested.Step(lossScale, weights, gradients);
+        _factor = factor; // only once the step went through (a rejected step leaves the schedule as it was)
     }
 
     public override void SaveState(BinaryWriter writer)
