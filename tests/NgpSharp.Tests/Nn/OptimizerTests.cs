@@ -169,16 +169,18 @@ public class OptimizerTests
     }
 
     [Theory]
-    [InlineData(0.9, 0.99, 12)]
-    [InlineData(0.5, 0.6, 45)] // the bias correction saturates after 37 steps: lanes on both sides of it
-    public void Adam_FloatSimd_AgreesWithFloatScalarAndDouble(double beta1, double beta2, int steps)
+    [InlineData(0.9, 0.99, 12, false)]
+    [InlineData(0.9, 0.99, 12, true)]
+    [InlineData(0.5, 0.6, 45, false)] // the bias correction saturates after 37 steps: lanes on both sides of it
+    [InlineData(0.5, 0.6, 45, true)]
+    public void Adam_FloatSimd_AgreesWithFloatScalarAndDouble(double beta1, double beta2, int steps, bool expCorrection)
     {
         // Two tiles, the matrix/non-matrix split inside the second one, and a partial last vector.
         const int n = Adam<float>.TileSize + 1037, matrixCount = Adam<float>.TileSize + 301;
         var config = JsonConfig.Parse($$"""{"learning_rate": 1e-2, "beta1": {{beta1}}, "beta2": {{beta2}}, "epsilon": 1e-15, "l2_reg": 1e-3, "non_matrix_learning_rate_factor": 2, "relative_decay": 0.1}""", "test");
         var rng = new Rng(5);
         var w0 = RandomArray(ref rng, n, 1);
-        using var simd = new Adam<float>(Cpu, config);
+        using var simd = new Adam<float>(Cpu, config) { ForceExpCorrection = expCorrection };
         using var scalar = new Adam<float>(Cpu, config) { ForceScalar = true };
         using var dbl = new Adam<double>(Cpu, config);
         simd.Allocate(n, matrixCount); scalar.Allocate(n, matrixCount); dbl.Allocate(n, matrixCount);

@@ -66,6 +66,11 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     /// <summary>Forces the generic scalar kernel for float too (tests compare it with the SIMD one).</summary>
     internal bool ForceScalar { get; set; }
 
+    /// <summary>Makes the SIMD kernel evaluate the bias correction with exp instead of its table (tests).</summary>
+    internal bool ForceExpCorrection { get; set; }
+
+    BiasCorrectionTable? _corrections;
+
     public override long StepCount => _step;
 
     public long ParamCount => _paramCount;
@@ -107,6 +112,9 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
         long split = _matrixParamCount;
         bool doMatrix = OptimizeMatrixParams, doNonMatrix = OptimizeNonMatrixParams;
         bool simd = typeof(T) == typeof(float) && !ForceScalar && AdamSimd.IsSupported;
+        if (simd && (_corrections is null || _corrections.Beta1 != Beta1 || _corrections.Beta2 != Beta2) && !ForceExpCorrection)
+            _corrections = BiasCorrectionTable.TryCreate(Beta1, Beta2);
+        var corrections = ForceExpCorrection ? null : _corrections;
 
         CpuParallel.ForTiles(_paramCount, TileSize, (start, end) =>
         {
@@ -124,7 +132,7 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
             var vv = v.AsSpan().Slice(from, n);
             var ss = steps.AsSpan().Slice(from, n);
             if (simd)
-                AdamSimd.Step(a, r, MemoryMarshal.Cast<T, float>(w), MemoryMarshal.Cast<T, float>(g),
+                AdamSimd.Step(a, r, corrections, MemoryMarshal.Cast<T, float>(w), MemoryMarshal.Cast<T, float>(g),
                     MemoryMarshal.Cast<T, float>(mm), MemoryMarshal.Cast<T, float>(vv), ss);
             else
                 StepScalar(a, r, w, g, mm, vv, ss);

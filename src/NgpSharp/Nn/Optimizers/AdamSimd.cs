@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NgpSharp.Nn.Optimizers;
 
@@ -14,18 +15,26 @@ internal static class AdamSimd
 {
     public static bool IsSupported => Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated;
 
-    /// <summary>One region: weights, gradients, m, v, steps: [n].</summary>
-    public static void Step(in AdamKernelArgs a, in AdamRegion r, Span<float> weights, ReadOnlySpan<float> gradients,
-        Span<float> m, Span<float> v, Span<uint> steps)
+    /// <summary>
+    /// One region: weights, gradients, m, v, steps: [n]. <paramref name="table"/>: the bias corrections for these
+    /// betas (see <see cref="BiasCorrectionTable"/>), or null to compute them with exp.
+    /// </summary>
+    public static unsafe void Step(in AdamKernelArgs a, in AdamRegion r, BiasCorrectionTable? table, Span<float> weights,
+        ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, Span<uint> steps)
     {
-        var k = new Constants(a, r);
-        if (Vector512.IsHardwareAccelerated) Step512(k, weights, gradients, m, v, steps);
-        else Step256(k, weights, gradients, m, v, steps);
+        if (table is not null && (table.Beta1 != a.Beta1 || table.Beta2 != a.Beta2 || !Avx2.IsSupported)) table = null;
+        fixed (float* corrections = table?.Values)
+        {
+            var k = new Constants(a, r, corrections);
+            if (Vector512.IsHardwareAccelerated) Step512(k, weights, gradients, m, v, steps);
+            else Step256(k, weights, gradients, m, v, steps);
+        }
     }
 
     /// <summary>Per-call scalars, precomputed once.</summary>
-    readonly struct Constants(in AdamKernelArgs a, in AdamRegion r)
+    readonly unsafe struct Constants(in AdamKernelArgs a, in AdamRegion r, float* corrections)
     {
+        public readonly float* Corrections = corrections;
         public readonly float LossScale = a.LossScale, Beta1 = a.Beta1, Beta2 = a.Beta2;
         public readonly float OneMinusBeta1 = 1 - a.Beta1, OneMinusBeta2 = 1 - a.Beta2;
         public readonly float LnBeta1 = (float)Math.Log(a.Beta1), LnBeta2 = (float)Math.Log(a.Beta2);
@@ -91,7 +100,7 @@ internal static class AdamSimd
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Vector512Body(in Constants k, ref float pw, ref float pg, ref float pm, ref float pv, ref uint ps)
+    static unsafe void Vector512Body(in Constants k, ref float pw, ref float pg, ref float pm, ref float pv, ref uint ps)
     {
         var gradient = Vector512.LoadUnsafe(ref pg) / Vector512.Create(k.LossScale);
         var active = Vector512<float>.AllBitsSet;
@@ -108,12 +117,19 @@ internal static class AdamSimd
         var n = Vector512.ConvertToSingle(steps);
         var one = Vector512<float>.One;
         var correction = one;
-        var saturated = Vector512.GreaterThanOrEqual(steps, Vector512.Create(k.SaturatedStep));
+        // Skipped lanes count as saturated: their correction is never used.
+        var saturated = Vector512.GreaterThanOrEqual(steps, Vector512.Create(k.SaturatedStep)) | ~active.AsUInt32();
         if (!Vector512.EqualsAll(saturated, Vector512<uint>.AllBitsSet))
         {
-            // βⁿ = exp(n·ln β) per lane; lanes past saturation keep exactly 1, so a lane never depends on its neighbours.
-            var exact = Vector512.Sqrt(one - Vector512.Exp(n * Vector512.Create(k.LnBeta2))) / (one - Vector512.Exp(n * Vector512.Create(k.LnBeta1)));
-            correction = Vector512.ConditionalSelect(saturated.AsSingle(), one, exact);
+            // Each lane's value depends only on its own n (never on its neighbours): the table holds exactly 1 from
+            // the saturation step on, and the exp fallback is overridden with 1 there.
+            if (k.Corrections is not null)
+                correction = Gather512(k.Corrections, Vector512.Min(steps, Vector512.Create(k.SaturatedStep)).AsInt32());
+            else
+            {
+                var exact = Vector512.Sqrt(one - Vector512.Exp(n * Vector512.Create(k.LnBeta2))) / (one - Vector512.Exp(n * Vector512.Create(k.LnBeta1)));
+                correction = Vector512.ConditionalSelect(saturated.AsSingle(), one, exact);
+            }
         }
         var lr = Vector512.Create(k.LearningRate) * correction;
         var effective = Vector512.Min(Vector512.Max(lr / (Vector512.Sqrt(second) + Vector512.Create(k.Epsilon)), Vector512.Create(k.Lower)), Vector512.Create(k.Upper));
@@ -136,7 +152,7 @@ internal static class AdamSimd
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Vector256Body(in Constants k, ref float pw, ref float pg, ref float pm, ref float pv, ref uint ps)
+    static unsafe void Vector256Body(in Constants k, ref float pw, ref float pg, ref float pm, ref float pv, ref uint ps)
     {
         var gradient = Vector256.LoadUnsafe(ref pg) / Vector256.Create(k.LossScale);
         var active = Vector256<float>.AllBitsSet;
@@ -153,12 +169,19 @@ internal static class AdamSimd
         var n = Vector256.ConvertToSingle(steps);
         var one = Vector256<float>.One;
         var correction = one;
-        var saturated = Vector256.GreaterThanOrEqual(steps, Vector256.Create(k.SaturatedStep));
+        // Skipped lanes count as saturated: their correction is never used.
+        var saturated = Vector256.GreaterThanOrEqual(steps, Vector256.Create(k.SaturatedStep)) | ~active.AsUInt32();
         if (!Vector256.EqualsAll(saturated, Vector256<uint>.AllBitsSet))
         {
-            // βⁿ = exp(n·ln β) per lane; lanes past saturation keep exactly 1, so a lane never depends on its neighbours.
-            var exact = Vector256.Sqrt(one - Vector256.Exp(n * Vector256.Create(k.LnBeta2))) / (one - Vector256.Exp(n * Vector256.Create(k.LnBeta1)));
-            correction = Vector256.ConditionalSelect(saturated.AsSingle(), one, exact);
+            // Each lane's value depends only on its own n (never on its neighbours): the table holds exactly 1 from
+            // the saturation step on, and the exp fallback is overridden with 1 there.
+            if (k.Corrections is not null)
+                correction = Gather256(k.Corrections, Vector256.Min(steps, Vector256.Create(k.SaturatedStep)).AsInt32());
+            else
+            {
+                var exact = Vector256.Sqrt(one - Vector256.Exp(n * Vector256.Create(k.LnBeta2))) / (one - Vector256.Exp(n * Vector256.Create(k.LnBeta1)));
+                correction = Vector256.ConditionalSelect(saturated.AsSingle(), one, exact);
+            }
         }
         var lr = Vector256.Create(k.LearningRate) * correction;
         var effective = Vector256.Min(Vector256.Max(lr / (Vector256.Sqrt(second) + Vector256.Create(k.Epsilon)), Vector256.Create(k.Lower)), Vector256.Create(k.Upper));
@@ -178,5 +201,42 @@ internal static class AdamSimd
         first.StoreUnsafe(ref pm);
         second.StoreUnsafe(ref pv);
         steps.StoreUnsafe(ref ps);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector512<float> Gather512(float* table, Vector512<int> index) =>
+        Vector512.Create(Avx2.GatherVector256(table, index.GetLower(), 4), Avx2.GatherVector256(table, index.GetUpper(), 4));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<float> Gather256(float* table, Vector256<int> index) => Avx2.GatherVector256(table, index, 4);
+}
+
+/// <summary>
+/// c(n) = √(1 − β2ⁿ)/(1 − β1ⁿ) for n = 0 … saturation step (where it is exactly 1f and stays so), computed in
+/// double and rounded once; the SIMD kernel gathers from it instead of evaluating two exponentials per lane.
+/// </summary>
+internal sealed class BiasCorrectionTable
+{
+    /// <summary>Longest table built (4 MiB); betas closer to 1 than this allows use the exp path.</summary>
+    public const int MaxLength = 1 << 20;
+
+    BiasCorrectionTable(float beta1, float beta2, float[] values) { Beta1 = beta1; Beta2 = beta2; Values = values; }
+
+    public float Beta1 { get; }
+    public float Beta2 { get; }
+    /// <summary>[saturation step + 1], last entry 1.</summary>
+    public float[] Values { get; }
+
+    /// <summary>The table for these betas, or null when it would be longer than <see cref="MaxLength"/>.</summary>
+    public static BiasCorrectionTable? TryCreate(float beta1, float beta2)
+    {
+        uint last = AdamSimd.SaturationStep(beta1, beta2);
+        if (last >= MaxLength) return null;
+        var values = GC.AllocateUninitializedArray<float>((int)last + 1, pinned: true);
+        values[0] = 1; // n = 0 never reaches the update (counters are incremented first)
+        for (int n = 1; n < values.Length; n++)
+            values[n] = (float)(Math.Sqrt(1 - Math.Pow(beta2, n)) / (1 - Math.Pow(beta1, n)));
+        values[last] = 1;
+        return new BiasCorrectionTable(beta1, beta2, values);
     }
 }
