@@ -7,8 +7,10 @@ namespace NgpSharp.Nn.Optimizers;
 
 /// <summary>
 /// The float Adam update of <see cref="Adam{T}.StepScalar"/>, 16 (AVX-512) or 8 (AVX2) lanes at a time. The only
-/// differences from the scalar kernel are in the bias correction (lanes have their own step counts): β^n is
-/// computed as exp(n·ln β), a few ulp from powf, and is taken as exactly 1 once it rounds to 1 in float. A partial last vector runs through the same vector code on padded copies, so
+/// differences from the scalar kernel are in the bias correction (lanes have their own step counts): it is looked up
+/// in a <see cref="BiasCorrectionTable"/> (computed in double, so within an ulp of the exact value) or, for betas
+/// too close to 1 for a table, computed as exp(n·ln β) (a few ulp from powf); either way it is exactly 1 from the
+/// step where it rounds to 1 in float. A partial last vector runs through the same vector code on padded copies, so
 /// every element of a region gets the same arithmetic whatever its position.
 /// </summary>
 internal static class AdamSimd
