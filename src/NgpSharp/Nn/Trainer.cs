@@ -142,6 +142,10 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
             SkippedSteps = skipped;
         }
         catch (EndOfStreamException e) { throw new InvalidDataException($"{path}: checkpoint is truncated", e); }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
     }
 
     void EnsureBuffers(int batch)
