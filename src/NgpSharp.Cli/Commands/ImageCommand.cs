@@ -24,7 +24,7 @@ public static class ImageCommand
     internal sealed record Settings(int Steps, int Batch, JsonConfig Config, string ConfigName, string Device, string Out,
         ulong Seed, int SnapshotEvery, bool Quiet);
 
-    internal static Settings ReadSettings(CommandLine cl, int defaultSteps, string defaultOut)
+    internal static Settings ReadSettings(CommandLine cl, int defaultSteps, string defaultOut, int defaultSnapshotEvery = 500)
     {
         var configPath = cl.String("config");
         var config = configPath is null ? EmbeddedResources.ImageConfig : JsonConfig.Load(configPath);
@@ -36,7 +36,7 @@ public static class ImageCommand
             Device: cl.String("device", "auto"),
             Out: cl.String("out") ?? defaultOut,
             Seed: cl.ULong("seed", 1337),
-            SnapshotEvery: cl.Int("snapshot-every", 500, min: 0),
+            SnapshotEvery: cl.Int("snapshot-every", defaultSnapshotEvery, min: 0),
             Quiet: cl.Flag("quiet"));
     }
 
@@ -58,7 +58,8 @@ public static class ImageCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"final PSNR {result.Psnr:F2} dB · loss {result.Loss:E3} · {ProgressBar.Si(result.SamplesPerSecond)} samples/s · {result.TrainingTime.TotalSeconds:F1} s of training · {result.ParamCount} parameters"));
         if (result.SkippedSteps > 0) Console.WriteLine($"warning: {result.SkippedSteps} steps had NaN/Inf and were skipped");
-        Console.WriteLine($"wrote {result.FinalImagePath}, {result.MetricsPath}" + (s.SnapshotEvery > 0 ? $" and step-*.png snapshots in {s.Out}" : ""));
+        bool snapshots = s.SnapshotEvery > 0 && s.Steps >= s.SnapshotEvery;
+        Console.WriteLine($"wrote {result.FinalImagePath}, {result.MetricsPath}" + (snapshots ? $" and step-*.png snapshots in {s.Out}" : ""));
         return 0;
     }
 

@@ -125,6 +125,17 @@ public readonly struct JsonConfig
     ConfigException Invalid(string key, string expected) =>
         new($"{KeyPath(key)}: expected {expected}, got {Node[key]?.ToJsonString() ?? "null"}");
 
+    /// <summary>A number from parsed JSON, from a value built in code (int, long, float, decimal), or from a numeric string.</summary>
+    static bool TryGetNumber(JsonValue v, out double d)
+    {
+        if (v.TryGetValue(out d)) return true;
+        if (v.TryGetValue(out long l)) { d = l; return true; }
+        if (v.TryGetValue(out int i)) { d = i; return true; }
+        if (v.TryGetValue(out float f)) { d = f; return true; }
+        if (v.TryGetValue(out decimal m)) { d = (double)m; return true; }
+        return v.TryGetValue(out string? s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out d);
+    }
+
     string AsString(string key)
     {
         var v = Node[key] as JsonValue;
@@ -142,11 +153,7 @@ public readonly struct JsonConfig
         var v = Node[key] as JsonValue;
         double d;
         if (v is null) throw Invalid(key, integer ? "an integer" : "a number");
-        if (!v.TryGetValue(out d))
-        {
-            if (!(v.TryGetValue(out string? s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out d)))
-                throw Invalid(key, integer ? "an integer" : "a number");
-        }
+        if (!TryGetNumber(v, out d)) throw Invalid(key, integer ? "an integer" : "a number");
         if (!double.IsFinite(d)) throw Invalid(key, "a finite number");
         if (integer && d != Math.Floor(d)) throw Invalid(key, "an integer");
         return d;

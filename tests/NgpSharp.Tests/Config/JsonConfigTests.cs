@@ -53,4 +53,12 @@ public class JsonConfigTests
         var c = JsonConfig.Parse("""{"lr": "NaN"}""", "t.json");
         Assert.Contains("lr: expected a finite number", Assert.Throws<ConfigException>(() => c.Double("lr", 1)).Message);
     }
+
+    [Fact]
+    public void NumbersBuiltInCodeAreRead()
+    {
+        var node = new System.Text.Json.Nodes.JsonObject { ["i"] = 3, ["l"] = 4L, ["f"] = 0.5f, ["m"] = 1.25m, ["d"] = 2.5 };
+        var c = new JsonConfig(node);
+        Assert.Equal((3, 4, 0.5, 1.25, 2.5), (c.Int("i", 0), c.Int("l", 0), c.Double("f", 0), c.Double("m", 0), c.Double("d", 0)));
+    }
 }

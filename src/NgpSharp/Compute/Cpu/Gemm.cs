@@ -12,7 +12,7 @@ namespace NgpSharp.Compute.Cpu;
 /// </summary>
 /// <remarks>
 /// The float path is a register-blocked AVX-512 micro-kernel (4 rows × 64 columns of accumulators, one FMA per
-/// element and p). Its column count must be a multiple of <see cref="ColumnBlock"/>: callers pad B and C to
+/// element and p), or an AVX2 + FMA one (6 × 16) on CPUs without AVX-512. Its column count must be a multiple of <see cref="ColumnBlock"/>: callers pad B and C to
 /// <see cref="PaddedWidth"/> columns. Products over p never touch padding, so padded columns of B may hold
 /// anything finite; the matching columns of C are then meaningless and simply not read back.
 /// Every element of C is a sum over p in increasing order, so results do not depend on the blocking.
@@ -54,6 +54,12 @@ public static class Gemm
         if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated)
         {
             GemmFloat512.Multiply(ref Unsafe.As<T, float>(ref a), aRowStride, aColStride, ref Unsafe.As<T, float>(ref b), ldb,
+                ref Unsafe.As<T, float>(ref c), ldc, m, n, k, accumulate);
+            return;
+        }
+        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            GemmFloat256.Multiply(ref Unsafe.As<T, float>(ref a), aRowStride, aColStride, ref Unsafe.As<T, float>(ref b), ldb,
                 ref Unsafe.As<T, float>(ref c), ldc, m, n, k, accumulate);
             return;
         }

@@ -68,8 +68,8 @@ public static class ActivationKernels
     {
         if (activation == Activation.None) return;
         int i = 0;
-        if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated)
-            i = ForwardFloat512(activation, MemoryMarshal.Cast<T, float>(values));
+        if (typeof(T) == typeof(float) && Vector.IsHardwareAccelerated)
+            i = ForwardFloatSimd(activation, MemoryMarshal.Cast<T, float>(values));
         for (; i < values.Length; i++) values[i] = Apply(activation, values[i]);
     }
 
@@ -86,8 +86,8 @@ public static class ActivationKernels
         if (needX && preActivations.Length < gradients.Length)
             throw new ArgumentException($"{activation} backward needs {gradients.Length} pre-activations, got {preActivations.Length}");
         int i = 0;
-        if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated)
-            i = BackwardFloat512(activation, MemoryMarshal.Cast<T, float>(outputs), MemoryMarshal.Cast<T, float>(gradients));
+        if (typeof(T) == typeof(float) && Vector.IsHardwareAccelerated)
+            i = BackwardFloatSimd(activation, MemoryMarshal.Cast<T, float>(outputs), MemoryMarshal.Cast<T, float>(gradients));
         for (; i < gradients.Length; i++)
             gradients[i] *= Derivative(activation, outputs[i], needX ? preActivations[i] : T.Zero);
     }
@@ -109,31 +109,31 @@ public static class ActivationKernels
     }
 
     /// <summary>Vectorised forward; returns how many leading elements it handled.</summary>
-    static int ForwardFloat512(Activation activation, Span<float> values)
+    static int ForwardFloatSimd(Activation activation, Span<float> values)
     {
         ref float v = ref MemoryMarshal.GetReference(values);
-        int n = values.Length - values.Length % 16;
-        var zero = Vector512<float>.Zero;
-        var one = Vector512<float>.One;
-        var slope = Vector512.Create((float)Activations.LeakySlope);
+        int n = values.Length - values.Length % Vector<float>.Count;
+        var zero = Vector<float>.Zero;
+        var one = Vector<float>.One;
+        var slope = new Vector<float>((float)Activations.LeakySlope);
         int i = 0;
         switch (activation)
         {
             case Activation.ReLU:
-                for (; i < n; i += 16) Vector512.Max(Vector512.LoadUnsafe(ref v, (nuint)i), zero).StoreUnsafe(ref v, (nuint)i);
+                for (; i < n; i += Vector<float>.Count) Vector.Max(Vector.LoadUnsafe(ref v, (nuint)i), zero).StoreUnsafe(ref v, (nuint)i);
                 return n;
             case Activation.LeakyReLU:
-                for (; i < n; i += 16)
+                for (; i < n; i += Vector<float>.Count)
                 {
-                    var x = Vector512.LoadUnsafe(ref v, (nuint)i);
-                    Vector512.ConditionalSelect(Vector512.GreaterThan(x, zero), x, x * slope).StoreUnsafe(ref v, (nuint)i);
+                    var x = Vector.LoadUnsafe(ref v, (nuint)i);
+                    Vector.ConditionalSelect(Vector.GreaterThan(x, zero), x, x * slope).StoreUnsafe(ref v, (nuint)i);
                 }
                 return n;
             case Activation.Exponential:
-                for (; i < n; i += 16) Vector512.Exp(Vector512.LoadUnsafe(ref v, (nuint)i)).StoreUnsafe(ref v, (nuint)i);
+                for (; i < n; i += Vector<float>.Count) Vector.Exp(Vector.LoadUnsafe(ref v, (nuint)i)).StoreUnsafe(ref v, (nuint)i);
                 return n;
             case Activation.Sigmoid:
-                for (; i < n; i += 16) (one / (one + Vector512.Exp(-Vector512.LoadUnsafe(ref v, (nuint)i)))).StoreUnsafe(ref v, (nuint)i);
+                for (; i < n; i += Vector<float>.Count) (one / (one + Vector.Exp(-Vector.LoadUnsafe(ref v, (nuint)i)))).StoreUnsafe(ref v, (nuint)i);
                 return n;
             default:
                 return 0;
@@ -141,57 +141,57 @@ public static class ActivationKernels
     }
 
     /// <summary>Vectorised backward; returns how many leading elements it handled.</summary>
-    static int BackwardFloat512(Activation activation, ReadOnlySpan<float> outputs, Span<float> gradients)
+    static int BackwardFloatSimd(Activation activation, ReadOnlySpan<float> outputs, Span<float> gradients)
     {
         ref float y = ref MemoryMarshal.GetReference(outputs);
         ref float g = ref MemoryMarshal.GetReference(gradients);
-        int n = gradients.Length - gradients.Length % 16;
-        var zero = Vector512<float>.Zero;
-        var one = Vector512<float>.One;
-        var k = Vector512.Create((float)Activations.KAct);
-        var slope = Vector512.Create((float)Activations.LeakySlope);
+        int n = gradients.Length - gradients.Length % Vector<float>.Count;
+        var zero = Vector<float>.Zero;
+        var one = Vector<float>.One;
+        var k = new Vector<float>((float)Activations.KAct);
+        var slope = new Vector<float>((float)Activations.LeakySlope);
         int i = 0;
         switch (activation)
         {
             case Activation.ReLU:
-                for (; i < n; i += 16)
+                for (; i < n; i += Vector<float>.Count)
                 {
-                    var yi = Vector512.LoadUnsafe(ref y, (nuint)i);
-                    var gi = Vector512.LoadUnsafe(ref g, (nuint)i);
-                    Vector512.ConditionalSelect(Vector512.GreaterThan(yi, zero), gi, zero).StoreUnsafe(ref g, (nuint)i);
+                    var yi = Vector.LoadUnsafe(ref y, (nuint)i);
+                    var gi = Vector.LoadUnsafe(ref g, (nuint)i);
+                    Vector.ConditionalSelect(Vector.GreaterThan(yi, zero), gi, zero).StoreUnsafe(ref g, (nuint)i);
                 }
                 return n;
             case Activation.LeakyReLU:
-                for (; i < n; i += 16)
+                for (; i < n; i += Vector<float>.Count)
                 {
-                    var yi = Vector512.LoadUnsafe(ref y, (nuint)i);
-                    var gi = Vector512.LoadUnsafe(ref g, (nuint)i);
-                    Vector512.ConditionalSelect(Vector512.GreaterThan(yi, zero), gi, gi * slope).StoreUnsafe(ref g, (nuint)i);
+                    var yi = Vector.LoadUnsafe(ref y, (nuint)i);
+                    var gi = Vector.LoadUnsafe(ref g, (nuint)i);
+                    Vector.ConditionalSelect(Vector.GreaterThan(yi, zero), gi, gi * slope).StoreUnsafe(ref g, (nuint)i);
                 }
                 return n;
             case Activation.Exponential:
-                for (; i < n; i += 16) (Vector512.LoadUnsafe(ref g, (nuint)i) * Vector512.LoadUnsafe(ref y, (nuint)i)).StoreUnsafe(ref g, (nuint)i);
+                for (; i < n; i += Vector<float>.Count) (Vector.LoadUnsafe(ref g, (nuint)i) * Vector.LoadUnsafe(ref y, (nuint)i)).StoreUnsafe(ref g, (nuint)i);
                 return n;
             case Activation.Sigmoid:
-                for (; i < n; i += 16)
+                for (; i < n; i += Vector<float>.Count)
                 {
-                    var yi = Vector512.LoadUnsafe(ref y, (nuint)i);
-                    (Vector512.LoadUnsafe(ref g, (nuint)i) * (yi * (one - yi))).StoreUnsafe(ref g, (nuint)i);
+                    var yi = Vector.LoadUnsafe(ref y, (nuint)i);
+                    (Vector.LoadUnsafe(ref g, (nuint)i) * (yi * (one - yi))).StoreUnsafe(ref g, (nuint)i);
                 }
                 return n;
             case Activation.Tanh:
-                for (; i < n; i += 16)
+                for (; i < n; i += Vector<float>.Count)
                 {
-                    var yi = Vector512.LoadUnsafe(ref y, (nuint)i);
-                    (Vector512.LoadUnsafe(ref g, (nuint)i) * (one - yi * yi)).StoreUnsafe(ref g, (nuint)i);
+                    var yi = Vector.LoadUnsafe(ref y, (nuint)i);
+                    (Vector.LoadUnsafe(ref g, (nuint)i) * (one - yi * yi)).StoreUnsafe(ref g, (nuint)i);
                 }
                 return n;
             case Activation.Squareplus:
-                for (; i < n; i += 16)
+                for (; i < n; i += Vector<float>.Count)
                 {
-                    var ky = Vector512.LoadUnsafe(ref y, (nuint)i) * k;
+                    var ky = Vector.LoadUnsafe(ref y, (nuint)i) * k;
                     var ky2 = ky * ky;
-                    (Vector512.LoadUnsafe(ref g, (nuint)i) * (ky2 / (ky2 + one))).StoreUnsafe(ref g, (nuint)i);
+                    (Vector.LoadUnsafe(ref g, (nuint)i) * (ky2 / (ky2 + one))).StoreUnsafe(ref g, (nuint)i);
                 }
                 return n;
             default:
