@@ -114,4 +114,22 @@ public class ImageLearningTests
         }
         Assert.Equal(Run(), Run());
     }
+
+    [Fact]
+    public void WholeTrainingIsBitIdentical_ForOneAndTwoThreads()
+    {
+        float[] Train(int threads)
+        {
+            int keep = NgpSharp.Compute.Cpu.CpuParallel.ThreadCount;
+            NgpSharp.Compute.Cpu.CpuParallel.ThreadCount = threads;
+            try
+            {
+                using var t = new ImageTrainer(CpuBackend.Shared, SmallPicture(), EmbeddedResources.ImageConfig, 20000, seed: 9);
+                for (int i = 0; i < 5; i++) t.Step();
+                return t.Trainer.Params.AsSpan().ToArray();
+            }
+            finally { NgpSharp.Compute.Cpu.CpuParallel.ThreadCount = keep; }
+        }
+        Assert.Equal(Train(1), Train(2));
+    }
 }
