@@ -17,7 +17,7 @@ public static class BenchRunner
 
     public static BenchReport Run(Backend backend, IEnumerable<string> tasks, int[] batches, Action<BenchResult>? onResult = null)
     {
-        var report = new BenchReport(backend.Description, CpuParallel.ThreadCount);
+        var report = new BenchReport(backend.Description, CpuParallel.ThreadCount, batches[0]);
         var config = EmbeddedResources.ImageConfig;
         void Add(BenchResult r) { report.Results.Add(r); onResult?.Invoke(r); }
         foreach (var task in tasks)
@@ -52,9 +52,9 @@ public static class BenchRunner
         var dym = dy.AsMatrix(batch, grid.OutputWidth);
         string what = $"hash grid 2-D, {grid.OutputWidth} features";
         add(new("encoding", "hashgrid_forward", what + ": inference", batch,
-            Throughput.Measure(() => grid.Inference(xm, ym), batch)));
+            Throughput.Measure(() => grid.Inference(xm, ym), batch, backend.Synchronize)));
         add(new("encoding", "hashgrid_forward_backward", what + ": forward + backward", batch,
-            Throughput.Measure(() => { using var ctx = grid.Forward(xm, ym); grid.Backward(ctx, xm, ym, dym); }, batch)));
+            Throughput.Measure(() => { using var ctx = grid.Forward(xm, ym); grid.Backward(ctx, xm, ym, dym); }, batch, backend.Synchronize)));
     }
 
     static void Mlp(Backend backend, JsonConfig config, int batch, Action<BenchResult> add)
@@ -74,9 +74,9 @@ public static class BenchRunner
         var dym = dy.AsMatrix(batch, net.OutputWidth);
         string what = $"MLP {net.InputWidth}→64→64→{net.OutputWidth} ReLU";
         add(new("mlp", "mlp_forward", what + ": inference", batch,
-            Throughput.Measure(() => net.Inference(xm, ym), batch)));
+            Throughput.Measure(() => net.Inference(xm, ym), batch, backend.Synchronize)));
         add(new("mlp", "mlp_forward_backward", what + ": fwd + bwd (dW, dx)", batch,
-            Throughput.Measure(() => { using var ctx = net.Forward(xm, ym); net.Backward(ctx, xm, ym, dym, dxm); }, batch)));
+            Throughput.Measure(() => { using var ctx = net.Forward(xm, ym); net.Backward(ctx, xm, ym, dym, dxm); }, batch, backend.Synchronize)));
     }
 
     static void Image(Backend backend, JsonConfig config, int batch, Action<BenchResult> add)
@@ -84,7 +84,7 @@ public static class BenchRunner
         var picture = Imaging.Png.Decode(EmbeddedResources.DemoPicture, "embedded demo.png");
         using var session = new ImageTrainer(backend, picture, config, batch, seed: 1337);
         add(new("image", "image_train", "whole training step (sample, fwd, loss, bwd, Adam)", batch,
-            Throughput.Measure(() => session.Step(), batch, roundSeconds: 1.0)));
+            Throughput.Measure(() => session.Step(), batch, backend.Synchronize, roundSeconds: 1.0)));
     }
 
     static DeviceBuffer<float> RandomMatrix(Backend backend, int rows, int cols, ulong seed)

@@ -1,4 +1,5 @@
 using NgpSharp.Compute;
+using NgpSharp.Compute.Cuda;
 
 namespace NgpSharp.Cli;
 
@@ -12,11 +13,16 @@ public static class DeviceSelection
             case "cpu":
                 return CpuBackend.Shared;
             case "auto":
-                if (!quiet) Console.WriteLine($"device: {CpuBackend.Shared.Description} — the CUDA backend is not part of this build yet, so auto picks the CPU");
+                if (CudaBackend.TryCreate(out var cuda, out var reason))
+                {
+                    if (!quiet) Console.WriteLine($"device: {cuda!.Description} (--device auto found a CUDA device and NVRTC)");
+                    return cuda!;
+                }
+                if (!quiet) Console.WriteLine($"device: {CpuBackend.Shared.Description} — no CUDA: {reason}");
                 return CpuBackend.Shared;
             case "cuda":
             case "gpu":
-                throw new UsageException("--device cuda: the CUDA backend is not part of this build yet; use --device cpu (or auto)");
+                return CudaBackend.TryCreate(out var gpu, out var why) ? gpu! : throw new UsageException($"--device cuda: {why}");
             default:
                 throw new UsageException($"--device: expected auto, cpu or cuda, got \"{device}\"");
         }

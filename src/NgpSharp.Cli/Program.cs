@@ -15,7 +15,8 @@ public static class Program
           ngp demo                 learn the embedded picture and write its outputs (the quick start)
           ngp image <picture>      learn a picture (tiny-cuda-nn's mlp_learning_an_image)
           ngp bench                throughput of the hash grid, the MLP and a whole training step
-          ngp info                 what this machine offers (SIMD, threads, devices)
+          ngp selftest             every op on the GPU against the CPU reference (CUDA)
+          ngp info                 what this machine offers (SIMD, threads, CUDA driver, NVRTC)
 
         usage:
         """;
@@ -35,8 +36,9 @@ public static class Program
                 "demo" => DemoCommand.Run(cl),
                 "image" => ImageCommand.Run(cl),
                 "bench" => BenchCommand.Run(cl),
+                "selftest" => SelfTestCommand.Run(cl),
                 "info" => InfoCommand.Run(cl),
-                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, bench, info; see ngp --help)"),
+                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, bench, selftest, info; see ngp --help)"),
             };
         }
         catch (UsageException e) { return Fail(e.Message, 2); }
@@ -46,6 +48,7 @@ public static class Program
         catch (DirectoryNotFoundException e) { return Fail(e.Message, 1); }
         catch (InvalidDataException e) { return Fail(e.Message, 1); }
         catch (UnauthorizedAccessException e) { return Fail(e.Message, 1); }
+        catch (NgpSharp.Compute.Cuda.CudaException e) { return Fail(e.Message, 1); }
     }
 
     static int Fail(string message, int code)
@@ -57,6 +60,6 @@ public static class Program
     static void PrintHelp()
     {
         Console.WriteLine(Help);
-        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, BenchCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
+        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
     }
 }

@@ -8,7 +8,7 @@ namespace NgpSharp.Systems.Image;
 /// The training state of image learning: a model 2 → 3 from a tiny-cuda-nn config, the picture as a texture,
 /// and the per-step batch of random positions and their bilinear colours.
 /// </summary>
-public sealed class ImageTrainer : IDisposable
+public sealed partial class ImageTrainer : IDisposable
 {
     const int RenderChunk = 1 << 18;
     readonly DeviceBuffer<float> _inputBuffer, _targetBuffer;
@@ -23,6 +23,7 @@ public sealed class ImageTrainer : IDisposable
         _inputBuffer = backend.AllocateMatrix<float>(BatchSize, 2, out _input);
         _targetBuffer = backend.AllocateMatrix<float>(BatchSize, 3, out _target);
         _rng = new Rng(seed, stream: 0x1a2b);
+        if (backend.Kind == BackendKind.Cuda) _deviceTexture = backend.Upload<float>(Texture.Pixels);
     }
 
     public ImageTexture Texture { get; }
@@ -32,10 +33,25 @@ public sealed class ImageTrainer : IDisposable
     /// <summary>Draws BatchSize uniform points in [0,1)², looks up their colours and takes one training step.</summary>
     public TrainingStep Step()
     {
-        var positions = _input.AsSpan();
-        for (int i = 0; i < positions.Length; i++) positions[i] = _rng.NextFloat();
-        Texture.SampleBatch(_input, _target);
-        return Trainer.Step(_input, _target);
+        var (positions, targets) = DrawBatch();
+        return Trainer.Step(positions, targets);
+    }
+
+    /// <summary>
+    /// The next batch: positions [B, 2] uniform in [0,1)² from the run's pcg32 stream and their bilinear
+    /// colours [B, 3] (on the GPU when the backend is CUDA; the same numbers either way). The matrices are
+    /// reused by the next call.
+    /// </summary>
+    public (DeviceMatrix<float> Positions, DeviceMatrix<float> Targets) DrawBatch()
+    {
+        if (_deviceTexture is not null) DrawBatchOnDevice();
+        else
+        {
+            var positions = _input.AsSpan();
+            for (int i = 0; i < positions.Length; i++) positions[i] = _rng.NextFloat();
+            Texture.SampleBatch(_input, _target);
+        }
+        return (_input, _target);
     }
 
     /// <summary>Renders the picture at its own resolution (texel centres), with the inference weights.</summary>
@@ -86,6 +102,7 @@ public sealed class ImageTrainer : IDisposable
     {
         _inputBuffer.Dispose();
         _targetBuffer.Dispose();
+        _deviceTexture?.Dispose();
         Trainer.Dispose();
     }
 }
