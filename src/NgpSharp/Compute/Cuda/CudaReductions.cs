@@ -47,7 +47,8 @@ public sealed class CudaReductions : IDisposable
     (double Sum, bool AllFinite) Run(DeviceSpan<float> sumOf, DeviceSpan<float> checkFinite, bool sum, bool check)
     {
         Span<double> host = stackalloc double[2];
-        _backend.Fill(_result.All, 0.0);
+        _backend.Launch(_backend.Modules.GetFunction("Reductions.cu", "kernel_reduction_reset"), new LaunchShape(1, 32),
+            new ReductionArgs { Result = _result.All.Pointer() });
         if (sum && sumOf.Length > 0)
         {
             long blocks = (sumOf.Length + Chunk - 1) / Chunk;

@@ -2,8 +2,8 @@
 //  * sum: pass 1 gives each block a fixed chunk of REDUCE_CHUNK elements and sums it in double, in a fixed
 //    order (per-thread strided sums, then a shared-memory tree) into partials[block]; pass 2 (one block) sums the
 //    partials the same way into result[0]. No atomics, so the result is bit-identical run to run.
-//  * all-finite: every thread that sees a NaN or ±∞ stores 1.0 into result[1] (the host zeroes it first; all
-//    writers store the same value, so the race is benign).
+//  * all-finite: every thread that sees a NaN or ±∞ stores 1.0 into result[1] (kernel_reduction_reset zeroes it
+//    first; all writers store the same value, so the race is benign).
 #include "ngp_prelude.cuh"
 
 #define REDUCE_THREADS 256
@@ -34,6 +34,12 @@ NGP_DEVICE double reduce_block(double value)
         NGP_SYNC_THREADS();
     }
     return shared[0];
+}
+
+/// One thread: result = {0, 0} (a kernel rather than a memset: stream-ordered, and no 8-byte fill needed).
+extern "C" __global__ void kernel_reduction_reset(const ReductionArgs args)
+{
+    if (ngp_global_index() == 0) { args.result[0] = 0.0; args.result[1] = 0.0; }
 }
 
 /// Pass 1: launch ceil(count / REDUCE_CHUNK) blocks of REDUCE_THREADS threads.
