@@ -8,7 +8,7 @@ namespace NgpSharp.Nn.Optimizers;
 [StructLayout(LayoutKind.Sequential)]
 internal struct AdamStepArgs
 {
-    public ulong Weights, Gradients, FirstMoments, SecondMoments, ParamSteps;
+    public ulong Weights, Gradients, FirstMoments, SecondMoments, ParamSteps, Corrections;
     public ulong Count, MatrixCount;
     public float LossScale, Beta1, Beta2, Epsilon, LowerBound, UpperBound, RelativeDecay, AbsoluteDecay, ClippingMagnitude;
     public float MatrixLearningRate, NonMatrixLearningRate, MatrixL2Reg;
@@ -17,6 +17,26 @@ internal struct AdamStepArgs
 
 public sealed partial class Adam<T>
 {
+    DeviceBuffer<float>? _cudaCorrections;
+    float _cudaCorrectionsBeta1 = float.NaN, _cudaCorrectionsBeta2 = float.NaN;
+
+    /// <summary>The CPU's bias-correction table on the device for the current betas (uploaded when they change), or null when too long.</summary>
+    DeviceBuffer<float>? CudaCorrections()
+    {
+        if (_cudaCorrectionsBeta1 == Beta1 && _cudaCorrectionsBeta2 == Beta2) return _cudaCorrections;
+        _cudaCorrections?.Dispose();
+        _cudaCorrections = BiasCorrectionTable.TryCreate(Beta1, Beta2) is { } table ? Backend.Upload<float>(table.Values) : null;
+        (_cudaCorrectionsBeta1, _cudaCorrectionsBeta2) = (Beta1, Beta2);
+        return _cudaCorrections;
+    }
+
+    void FreeCudaState()
+    {
+        _cudaCorrections?.Dispose();
+        _cudaCorrections = null;
+        _cudaCorrectionsBeta1 = _cudaCorrectionsBeta2 = float.NaN;
+    }
+
     /// <summary>
     /// The CUDA path of <see cref="Step"/> (T = float, checked at construction): one thread per parameter, the same
     /// update as <see cref="AdamSimd"/> with moments and counters in device buffers. lower/upper: the AdaBound bounds.
@@ -33,6 +53,7 @@ public sealed partial class Adam<T>
             FirstMoments = _firstMoments!.All.Pointer(),
             SecondMoments = _secondMoments!.All.Pointer(),
             ParamSteps = _paramSteps!.All.Pointer(),
+            Corrections = CudaCorrections() is { } corrections ? corrections.All.Pointer() : 0,
             Count = (ulong)_paramCount,
             MatrixCount = (ulong)_matrixParamCount,
             LossScale = lossScale,

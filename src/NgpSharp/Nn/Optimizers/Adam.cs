@@ -235,6 +235,7 @@ public sealed partial class Adam<T> : Optimizer<T> where T : unmanaged, IFloatin
     public override void Dispose()
     {
         FreeState();
+        FreeCudaState();
         base.Dispose();
     }
 }

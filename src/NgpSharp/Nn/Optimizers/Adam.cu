@@ -2,8 +2,9 @@
 // parameter. Parameters [0, matrix_count) are network weight matrices (L2 applies, zero gradients are NOT
 // skipped); [matrix_count, count) are the rest (learning rate × non-matrix factor, no L2, an entry whose
 // gradient is exactly zero is skipped: no moment, counter or weight change). Each parameter has its own step
-// counter for the bias correction c(n) = √(1 − β2ⁿ)/(1 − β1ⁿ), evaluated in double and rounded once (as the CPU's
-// BiasCorrectionTable), and exactly 1 from the saturation step on (AdamSimd.SaturationStep).
+// counter for the bias correction c(n) = √(1 − β2ⁿ)/(1 − β1ⁿ): read from the CPU's BiasCorrectionTable (uploaded
+// once per β pair) or, for betas too close to 1 for a table, evaluated in double and rounded once; exactly 1 from
+// the saturation step on (AdamSimd.SaturationStep).
 #include "ngp_prelude.cuh"
 
 struct AdamStepArgs
@@ -13,6 +14,7 @@ struct AdamStepArgs
     float* first_moments;      // [count]
     float* second_moments;     // [count]
     ngp_u32* param_steps;      // [count]
+    const float* corrections;  // [saturated_step + 1] bias corrections c(n), or null: compute them
     ngp_u64 count;
     ngp_u64 matrix_count;
     float loss_scale;
@@ -26,7 +28,7 @@ struct AdamStepArgs
     ngp_u32 optimize_matrix, optimize_non_matrix;
     ngp_u32 padding;
 };
-NGP_ARGS_SIZE(AdamStepArgs, 120);
+NGP_ARGS_SIZE(AdamStepArgs, 128);
 
 NGP_DEVICE double adam_sqrt(double x) { double r; asm("sqrt.rn.f64 %0, %1;" : "=d"(r) : "d"(x)); return r; }
 
@@ -44,9 +46,10 @@ NGP_DEVICE double adam_pow(double b, ngp_u32 n)
 }
 
 /// √(1 − β2ⁿ)/(1 − β1ⁿ) rounded to float, or exactly 1 once saturated (the CPU table's values).
-NGP_DEVICE float adam_bias_correction(float beta1, float beta2, ngp_u32 n, ngp_u32 saturated)
+NGP_DEVICE float adam_bias_correction(const float* table, float beta1, float beta2, ngp_u32 n, ngp_u32 saturated)
 {
     if (n >= saturated) return 1.0f;
+    if (table) return table[n];
     return (float)(adam_sqrt(1.0 - adam_pow((double)beta2, n)) / (1.0 - adam_pow((double)beta1, n)));
 }
 
@@ -66,7 +69,7 @@ extern "C" __global__ void kernel_adam_step(const AdamStepArgs args)
     ngp_u32 n = args.param_steps[i] + 1;
 
     float base_lr = matrix ? args.matrix_learning_rate : args.non_matrix_learning_rate;
-    float lr = base_lr * adam_bias_correction(args.beta1, args.beta2, n, args.saturated_step);
+    float lr = base_lr * adam_bias_correction(args.corrections, args.beta1, args.beta2, n, args.saturated_step);
     float effective = fminf(fmaxf(lr / (sqrtf(second) + args.epsilon), args.lower_bound), args.upper_bound);
     float decayed = (1.0f - args.relative_decay * lr) * weight - copysignf(args.absolute_decay * lr, weight);
     float updated = decayed - effective * first;
