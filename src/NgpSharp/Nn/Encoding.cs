@@ -33,6 +33,7 @@ public abstract class Encoding<T> : DifferentiableObject<T> where T : unmanaged,
     {
         int pad = OutputWidth - EncodedWidth;
         if (pad == 0) return;
+        if (Backend.Kind == BackendKind.Cuda) { Encodings.MatrixColumns.Fill(output, EncodedWidth, pad, PaddingValue); return; }
         if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException("padding fill on this backend");
         var span = output.AsSpan();
         int width = output.Cols;

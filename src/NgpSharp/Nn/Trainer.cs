@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using NgpSharp.Compute;
 using NgpSharp.Compute.Cpu;
+using NgpSharp.Compute.Cuda;
 
 namespace NgpSharp.Nn;
 
@@ -18,6 +19,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
 {
     readonly DeviceBuffer<T> _params, _gradients;
     DeviceBuffer<T>? _output, _values, _dLdOutput;
+    CudaReductions? _cudaReductions;
     int _cachedBatch = -1;
 
     /// <param name="seed">Seeds the parameter initialisation (pcg32).</param>
@@ -70,8 +72,8 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
             Model.Backward(ctx, input, output, dLdOutput, null, GradientMode.Overwrite);
         }
         StepCount++;
-        double loss = Sum(values.Data);
-        if (!double.IsFinite(loss) || !AllFinite(_gradients.All))
+        var (loss, finite) = SumAndCheckFinite(values.Data, _gradients.All);
+        if (!finite)
         {
             SkippedSteps++;
             return new TrainingStep(loss, Skipped: true);
@@ -159,6 +161,18 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _cachedBatch = batch;
     }
 
+    /// <summary>Σ values (the loss) and whether it and every gradient are finite; on the device for CUDA.</summary>
+    (double Loss, bool Finite) SumAndCheckFinite(DeviceSpan<T> values, DeviceSpan<T> gradients)
+    {
+        if (values.Backend is CudaBackend cuda && typeof(T) == typeof(float))
+        {
+            var (sum, allFinite) = (_cudaReductions ??= new CudaReductions(cuda)).SumAndCheck((DeviceSpan<float>)(object)values, (DeviceSpan<float>)(object)gradients);
+            return (sum, allFinite && double.IsFinite(sum));
+        }
+        double loss = Sum(values);
+        return (loss, double.IsFinite(loss) && AllFinite(gradients));
+    }
+
     static double Sum(DeviceSpan<T> span) => span.Backend.Kind == BackendKind.Cpu
         ? CpuReductions.Sum<T>(span.AsSpan())
         : CpuReductions.Sum<T>(span.Backend.ToArray(span));
@@ -171,6 +185,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     public void Dispose()
     {
         _output?.Dispose(); _values?.Dispose(); _dLdOutput?.Dispose();
+        _cudaReductions?.Dispose();
         _params.Dispose();
         _gradients.Dispose();
         Model.Dispose();

@@ -33,6 +33,7 @@ public sealed class Composite<T> : Encoding<T> where T : unmanaged, IFloatingPoi
                 throw new ArgumentException($"Composite: nested {enc.GetType().Name} reads input columns [{begin}, {begin + enc.InputWidth}), outside the {inputDims} input dims");
         }
         InputWidth = inputDims;
+        Compute.Cuda.CudaElementType.RequireFloatOnCuda<T>(backend, "Composite");
     }
 
     /// <summary>Nested encodings reading consecutive input columns; the input width is the sum of theirs.</summary>
@@ -171,7 +172,7 @@ public sealed class Composite<T> : Encoding<T> where T : unmanaged, IFloatingPoi
 
     protected override ForwardContext ForwardCore(DeviceMatrix<T> input, DeviceMatrix<T> output, bool prepareBackward)
     {
-        RequireCpu();
+        RequireSupportedBackend();
         int rows = input.Rows;
         var ctx = new Context(_parts.Length);
         int outCol = 0;
@@ -202,7 +203,7 @@ public sealed class Composite<T> : Encoding<T> where T : unmanaged, IFloatingPoi
     protected override void BackwardCore(ForwardContext ctx, DeviceMatrix<T> input, DeviceMatrix<T> output,
         DeviceMatrix<T> dLdOutput, DeviceMatrix<T>? dLdInput, GradientMode paramGradients)
     {
-        RequireCpu();
+        RequireSupportedBackend();
         if (ctx is not Context c) throw new ArgumentException("Composite.Backward: the context does not come from this module's Forward (or Forward ran with prepareBackward: false)", nameof(ctx));
         int rows = input.Rows;
         if (dLdInput is { } dxAll && !IsPassThrough) Backend.Fill(dxAll.Data, T.Zero); // unread columns get 0; overlapping ranges add
@@ -237,9 +238,10 @@ public sealed class Composite<T> : Encoding<T> where T : unmanaged, IFloatingPoi
         }
     }
 
-    void RequireCpu()
+    /// <summary>The CPU, and CUDA through MatrixColumns' kernels; the nested encodings dispatch themselves.</summary>
+    void RequireSupportedBackend()
     {
-        if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"Composite: no kernel for the {Backend.Kind} backend yet");
+        if (Backend.Kind is not (BackendKind.Cpu or BackendKind.Cuda)) throw new NotSupportedException($"Composite: no kernel for the {Backend.Kind} backend yet");
     }
 
     public override void Dispose()

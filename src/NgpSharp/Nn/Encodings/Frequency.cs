@@ -41,6 +41,8 @@ public sealed class Frequency<T> : ParameterFreeEncoding<T> where T : unmanaged,
 
     public override int EncodedWidth => InputWidth * NFrequencies * 2;
 
+    private protected override CudaEncodingKernels? CudaKernels => new("Frequency.cu", "kernel_frequency_forward", "kernel_frequency_backward", InputWidth * NFrequencies, InputWidth, NFrequencies);
+
     public override JsonObject Hyperparams() => new() { ["otype"] = "Frequency", ["n_frequencies"] = NFrequencies };
 
     protected override void EncodeRows(DeviceMatrix<T> input, DeviceMatrix<T> output, int rowStart, int rowEnd)

@@ -31,6 +31,8 @@ public sealed class Identity<T> : ParameterFreeEncoding<T> where T : unmanaged, 
 
     public override int EncodedWidth => InputWidth;
 
+    private protected override CudaEncodingKernels? CudaKernels => new("Identity.cu", "kernel_identity_forward", "kernel_identity_backward", InputWidth, InputWidth, Scale: Scale, Offset: Offset);
+
     public override JsonObject Hyperparams() => new() { ["otype"] = "Identity", ["scale"] = Scale, ["offset"] = Offset };
 
     protected override void EncodeRows(DeviceMatrix<T> input, DeviceMatrix<T> output, int rowStart, int rowEnd)

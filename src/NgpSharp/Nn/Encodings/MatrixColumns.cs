@@ -4,14 +4,15 @@ using NgpSharp.Compute.Cpu;
 
 namespace NgpSharp.Nn.Encodings;
 
-/// <summary>Copies blocks of columns between row-major matrices with the same row count (CPU).</summary>
-internal static class MatrixColumns
+/// <summary>Copies blocks of columns between row-major matrices with the same row count (CPU; CUDA in MatrixColumns.Cuda.cs).</summary>
+internal static partial class MatrixColumns
 {
     const int RowsPerTile = 1024;
 
     /// <summary>destination[:, dstCol .. dstCol+count) = source[:, srcCol .. srcCol+count).</summary>
     public static void Copy<T>(DeviceMatrix<T> source, int srcCol, DeviceMatrix<T> destination, int dstCol, int count) where T : unmanaged
     {
+        if (source.Backend.Kind == BackendKind.Cuda) { LaunchCuda("kernel_copy_columns", source, srcCol, destination, dstCol, count); return; }
         CpuParallel.ForTiles(source.Rows, RowsPerTile, (start, end) =>
         {
             var s = source.AsSpan();
@@ -24,6 +25,7 @@ internal static class MatrixColumns
     public static void Add<T>(DeviceMatrix<T> source, DeviceMatrix<T> destination, int dstCol) where T : unmanaged, INumberBase<T>
     {
         int count = source.Cols;
+        if (source.Backend.Kind == BackendKind.Cuda) { LaunchCuda("kernel_add_columns", source, 0, destination, dstCol, count); return; }
         CpuParallel.ForTiles(source.Rows, RowsPerTile, (start, end) =>
         {
             var s = source.AsSpan();

@@ -45,6 +45,8 @@ public sealed class OneBlob<T> : ParameterFreeEncoding<T> where T : unmanaged, I
 
     public override int EncodedWidth => InputWidth * NBins;
 
+    private protected override CudaEncodingKernels? CudaKernels => new("OneBlob.cu", "kernel_one_blob_forward", "kernel_one_blob_backward", EncodedWidth, InputWidth, NBins);
+
     public override JsonObject Hyperparams() => new() { ["otype"] = "OneBlob", ["n_bins"] = NBins };
 
     /// <summary>CDF of the quartic kernel at offset t (inverse radius n): clamp(15/16·u·(1 − 2/3·u² + 1/5·u⁴) + ½, 0, 1).</summary>

@@ -1,6 +1,7 @@
 using System.Numerics;
 using NgpSharp.Compute;
 using NgpSharp.Compute.Cpu;
+using NgpSharp.Compute.Cuda;
 
 namespace NgpSharp.Nn.Encodings;
 
@@ -9,7 +10,7 @@ namespace NgpSharp.Nn.Encodings;
 /// Forward and the input gradient run row tiles in parallel; each row is independent, so results do not
 /// depend on the thread count.
 /// </summary>
-public abstract class ParameterFreeEncoding<T> : Encoding<T> where T : unmanaged, IFloatingPointIeee754<T>
+public abstract partial class ParameterFreeEncoding<T> : Encoding<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Rows per parallel tile.</summary>
     protected const int RowsPerTile = 256;
@@ -18,6 +19,7 @@ public abstract class ParameterFreeEncoding<T> : Encoding<T> where T : unmanaged
     {
         if (inputDims < 1) throw new ArgumentOutOfRangeException(nameof(inputDims), inputDims, $"{GetType().Name}: needs at least one input dimension");
         InputWidth = inputDims;
+        CudaElementType.RequireFloatOnCuda<T>(backend, GetType().Name.Split('`')[0]);
     }
 
     public sealed override int InputWidth { get; }
@@ -31,6 +33,7 @@ public abstract class ParameterFreeEncoding<T> : Encoding<T> where T : unmanaged
 
     protected sealed override ForwardContext ForwardCore(DeviceMatrix<T> input, DeviceMatrix<T> output, bool prepareBackward)
     {
+        if (Backend.Kind == BackendKind.Cuda) { ForwardCuda(input, output); return ForwardContext.Empty; }
         RequireCpu();
         CpuParallel.ForTiles(input.Rows, RowsPerTile, (start, end) => EncodeRows(input, output, start, end));
         return ForwardContext.Empty;
@@ -40,6 +43,7 @@ public abstract class ParameterFreeEncoding<T> : Encoding<T> where T : unmanaged
         DeviceMatrix<T> dLdOutput, DeviceMatrix<T>? dLdInput, GradientMode paramGradients)
     {
         if (dLdInput is not { } dLdx) return; // no parameters: only the input gradient exists
+        if (Backend.Kind == BackendKind.Cuda) { InputGradientCuda(input, output, dLdOutput, dLdx); return; }
         RequireCpu();
         CpuParallel.ForTiles(input.Rows, RowsPerTile, (start, end) => InputGradientRows(input, output, dLdOutput, dLdx, start, end));
     }

@@ -16,7 +16,7 @@ namespace NgpSharp.Nn.Encodings;
 /// Padding goes after the SH values (this library's <see cref="Encoding{T}"/> contract); current tiny-cuda-nn puts
 /// SH padding first, which matters only when importing a tiny-cuda-nn network's first-layer weights.
 /// </remarks>
-public sealed class SphericalHarmonics<T> : ParameterFreeEncoding<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class SphericalHarmonics<T> : ParameterFreeEncoding<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>tiny-cuda-nn's default degree.</summary>
     public const int DefaultDegree = 4;
@@ -51,6 +51,8 @@ public sealed class SphericalHarmonics<T> : ParameterFreeEncoding<T> where T : u
     public int Degree { get; }
 
     public override int EncodedWidth => Degree * Degree;
+
+    private protected override CudaEncodingKernels? CudaKernels => new("SphericalHarmonics.cu", "kernel_spherical_harmonics_forward", "kernel_spherical_harmonics_backward", 1, 1, Degree);
 
     public override JsonObject Hyperparams() => new() { ["otype"] = "SphericalHarmonics", ["degree"] = Degree };
 

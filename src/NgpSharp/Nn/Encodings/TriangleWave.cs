@@ -35,6 +35,8 @@ public sealed class TriangleWave<T> : ParameterFreeEncoding<T> where T : unmanag
 
     public override int EncodedWidth => InputWidth * NFrequencies;
 
+    private protected override CudaEncodingKernels? CudaKernels => new("TriangleWave.cu", "kernel_triangle_wave_forward", "kernel_triangle_wave_backward", EncodedWidth, InputWidth, NFrequencies);
+
     public override JsonObject Hyperparams() => new() { ["otype"] = "TriangleWave", ["n_frequencies"] = NFrequencies };
 
     /// <summary>v = x·2^(f−1) + f/4, the phase of frequency f.</summary>

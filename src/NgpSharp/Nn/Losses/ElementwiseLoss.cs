@@ -19,7 +19,7 @@ internal interface ILossOperator<T> where T : unmanaged, IFloatingPointIeee754<T
 /// A loss made of an <see cref="ILossOperator{T}"/>: values[i] = ℓ_i / pdf_i / N and
 /// gradients[i] = lossScale·g_i / pdf_i / N with N = rows·cols, as tiny-cuda-nn's loss kernels.
 /// </summary>
-public abstract class ElementwiseLoss<T> : Loss<T> where T : unmanaged, IFloatingPointIeee754<T>
+public abstract partial class ElementwiseLoss<T> : Loss<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Elements per parallel tile (fixed, so results never depend on the thread count).</summary>
     const int ElementsPerTile = 1 << 14;
@@ -38,9 +38,14 @@ public abstract class ElementwiseLoss<T> : Loss<T> where T : unmanaged, IFloatin
     {
         if (prediction.IsNull || target.IsNull || values.IsNull || gradients.IsNull || dataPdf is { IsNull: true })
             throw new ArgumentException($"{GetType().Name}: a null matrix was passed");
-        if (prediction.Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"{GetType().Name}: no kernel for the {prediction.Backend.Kind} backend yet");
         long count = (long)prediction.Rows * prediction.Cols;
         if (count == 0) return;
+        if (prediction.Backend.Kind == BackendKind.Cuda)
+        {
+            RunCuda(lossScale, prediction, target, values, gradients, dataPdf);
+            return;
+        }
+        if (prediction.Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"{GetType().Name}: no kernel for the {prediction.Backend.Kind} backend yet");
         T n = T.CreateChecked(count);
         CpuParallel.ForTiles(count, ElementsPerTile, (start, end) =>
             Tile(op, lossScale, n, prediction.AsSpan()[start..end], target.AsSpan()[start..end], values.AsSpan()[start..end],

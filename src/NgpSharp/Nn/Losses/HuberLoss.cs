@@ -44,6 +44,8 @@ public sealed class HuberLoss<T> : ElementwiseLoss<T> where T : unmanaged, IFloa
 
     public override JsonObject Hyperparams() => new() { ["otype"] = "Huber", ["delta"] = Delta, ["scale"] = Scale };
 
+    private protected override CudaLossSpec? CudaSpec => new(CudaLossKind.Huber, (float)Delta, (float)Scale);
+
     protected override void EvaluateCore(T lossScale, DeviceMatrix<T> prediction, DeviceMatrix<T> target,
         DeviceMatrix<T> values, DeviceMatrix<T> gradients, DeviceMatrix<T>? dataPdf) =>
         Run(_op, lossScale, prediction, target, values, gradients, dataPdf);

@@ -12,6 +12,8 @@ public sealed class L2Loss<T> : ElementwiseLoss<T> where T : unmanaged, IFloatin
 
     public override JsonObject Hyperparams() => new() { ["otype"] = "L2" };
 
+    private protected override CudaLossSpec? CudaSpec => new(CudaLossKind.L2);
+
     protected override void EvaluateCore(T lossScale, DeviceMatrix<T> prediction, DeviceMatrix<T> target,
         DeviceMatrix<T> values, DeviceMatrix<T> gradients, DeviceMatrix<T>? dataPdf) =>
         Run(new Op(), lossScale, prediction, target, values, gradients, dataPdf);

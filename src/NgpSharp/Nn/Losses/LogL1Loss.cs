@@ -15,6 +15,8 @@ public sealed class LogL1Loss<T> : ElementwiseLoss<T> where T : unmanaged, IFloa
 
     public override JsonObject Hyperparams() => new() { ["otype"] = "LogL1" };
 
+    private protected override CudaLossSpec? CudaSpec => new(CudaLossKind.LogL1);
+
     protected override void EvaluateCore(T lossScale, DeviceMatrix<T> prediction, DeviceMatrix<T> target,
         DeviceMatrix<T> values, DeviceMatrix<T> gradients, DeviceMatrix<T>? dataPdf) =>
         Run(new Op(), lossScale, prediction, target, values, gradients, dataPdf);

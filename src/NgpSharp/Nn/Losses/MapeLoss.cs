@@ -16,6 +16,8 @@ public sealed class MapeLoss<T> : ElementwiseLoss<T> where T : unmanaged, IFloat
 
     public override JsonObject Hyperparams() => new() { ["otype"] = "MAPE" };
 
+    private protected override CudaLossSpec? CudaSpec => new(CudaLossKind.Mape);
+
     protected override void EvaluateCore(T lossScale, DeviceMatrix<T> prediction, DeviceMatrix<T> target,
         DeviceMatrix<T> values, DeviceMatrix<T> gradients, DeviceMatrix<T>? dataPdf) =>
         Run(new Op(), lossScale, prediction, target, values, gradients, dataPdf);

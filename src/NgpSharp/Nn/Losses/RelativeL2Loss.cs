@@ -15,6 +15,8 @@ public sealed class RelativeL2Loss<T> : ElementwiseLoss<T> where T : unmanaged, 
 
     public override JsonObject Hyperparams() => new() { ["otype"] = "RelativeL2" };
 
+    private protected override CudaLossSpec? CudaSpec => new(CudaLossKind.RelativeL2);
+
     protected override void EvaluateCore(T lossScale, DeviceMatrix<T> prediction, DeviceMatrix<T> target,
         DeviceMatrix<T> values, DeviceMatrix<T> gradients, DeviceMatrix<T>? dataPdf) =>
         Run(new Op(), lossScale, prediction, target, values, gradients, dataPdf);

@@ -15,6 +15,8 @@ public sealed class SmapeLoss<T> : ElementwiseLoss<T> where T : unmanaged, IFloa
 
     public override JsonObject Hyperparams() => new() { ["otype"] = "SMAPE" };
 
+    private protected override CudaLossSpec? CudaSpec => new(CudaLossKind.Smape);
+
     protected override void EvaluateCore(T lossScale, DeviceMatrix<T> prediction, DeviceMatrix<T> target,
         DeviceMatrix<T> values, DeviceMatrix<T> gradients, DeviceMatrix<T>? dataPdf) =>
         Run(new Op(), lossScale, prediction, target, values, gradients, dataPdf);

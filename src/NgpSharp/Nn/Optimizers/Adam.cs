@@ -15,7 +15,7 @@ namespace NgpSharp.Nn.Optimizers;
 /// and absolute (≈L1) weight decay; AdaBound learning-rate bounds; weight clipping.
 /// Moments are kept in T (float in production, as in tiny-cuda-nn; double in the finite-difference tests).
 /// </summary>
-public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     const string Name = "Adam";
 
@@ -24,7 +24,7 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     long _paramCount, _matrixParamCount, _step;
 
     /// <summary>An Adam with tiny-cuda-nn's defaults (lr 1e-3, β1 0.9, β2 0.999, ε 1e-8, l2_reg 1e-8).</summary>
-    public Adam(Backend backend) : base(backend) => OptimizerState.RequireCpu(backend, Name);
+    public Adam(Backend backend) : base(backend) => OptimizerState.RequireSupported<T>(backend, Name);
 
     /// <summary>Reads tiny-cuda-nn's keys; absent keys keep the defaults.</summary>
     public Adam(Backend backend, JsonConfig config) : this(backend)
@@ -100,6 +100,11 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
         {
             lower = 0.1f - 0.1f / ((1 - Beta2) * _step + 1);
             upper = 0.1f + 0.1f / ((1 - Beta2) * _step);
+        }
+        if (Backend.Kind == BackendKind.Cuda)
+        {
+            StepCuda(lossScale, lower, upper, weights, gradients);
+            return;
         }
         var shared = new AdamKernelArgs(lossScale, Beta1, Beta2, Epsilon, lower, upper, RelativeDecay, AbsoluteDecay, ClippingMagnitude);
         // The two regions differ only in these three values (and whether they are optimised at all).
@@ -230,6 +235,7 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     public override void Dispose()
     {
         FreeState();
+        FreeCudaState();
         base.Dispose();
     }
 }

@@ -13,7 +13,7 @@ namespace NgpSharp.Nn.Optimizers;
 /// The average is kept in T (tiny-cuda-nn's "full_precision" is accepted; with float or double weights it changes
 /// nothing).
 /// </summary>
-public sealed class Ema<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Ema<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     const string Name = "EMA";
     const int TileSize = 1 << 15;
@@ -26,7 +26,7 @@ public sealed class Ema<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     /// <summary>Wraps <paramref name="nested"/> (owned: disposed with this one); decay 0.99 as in tiny-cuda-nn.</summary>
     public Ema(Backend backend, Optimizer<T> nested) : base(backend)
     {
-        OptimizerState.RequireCpu(backend, Name);
+        OptimizerState.RequireSupported<T>(backend, Name);
         _nested = nested ?? throw new ArgumentNullException(nameof(nested));
     }
 
@@ -75,8 +75,11 @@ public sealed class Ema<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         // A nested EMA's average is what gets averaged again.
         var source = _nested.InferenceWeights ?? weights;
         var average = _average!.All;
-        CpuParallel.ForTiles(_paramCount, TileSize, (start, end) =>
-            Blend(decay * debiasOld, oneMinusDecay, debiasNew, source.AsSpan()[start..end], average.AsSpan()[start..end]));
+        if (Backend.Kind == BackendKind.Cuda)
+            BlendCuda(decay * debiasOld, oneMinusDecay, debiasNew, source, average);
+        else
+            CpuParallel.ForTiles(_paramCount, TileSize, (start, end) =>
+                Blend(decay * debiasOld, oneMinusDecay, debiasNew, source.AsSpan()[start..end], average.AsSpan()[start..end]));
         _hasAverage = true;
     }
 

@@ -23,7 +23,7 @@ public sealed class ExponentialDecay<T> : Optimizer<T> where T : unmanaged, IFlo
     /// <summary>Wraps <paramref name="nested"/> (owned); its current learning rate becomes the base rate.</summary>
     public ExponentialDecay(Backend backend, Optimizer<T> nested) : base(backend)
     {
-        OptimizerState.RequireCpu(backend, Name);
+        OptimizerState.RequireSupported<T>(backend, Name);
         _nested = nested ?? throw new ArgumentNullException(nameof(nested));
         _baseLearningRate = nested.LearningRate;
     }

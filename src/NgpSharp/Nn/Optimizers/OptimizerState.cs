@@ -56,17 +56,31 @@ internal static class OptimizerState
         }
     }
 
-    public static void WriteBuffer<TElem>(BinaryWriter writer, DeviceBuffer<TElem> buffer) where TElem : unmanaged =>
-        WriteSpan<TElem>(writer, buffer.All.AsSpan());
+    /// <summary>Writes a buffer's elements (device buffers through a host copy: the same bytes on every backend).</summary>
+    public static void WriteBuffer<TElem>(BinaryWriter writer, DeviceBuffer<TElem> buffer) where TElem : unmanaged
+    {
+        if (buffer is CpuBuffer<TElem>) WriteSpan<TElem>(writer, buffer.All.AsSpan());
+        else WriteSpan<TElem>(writer, buffer.Backend.ToArray(buffer.All));
+    }
 
-    public static void ReadBuffer<TElem>(BinaryReader reader, DeviceBuffer<TElem> buffer, string what) where TElem : unmanaged =>
-        ReadSpan(reader, buffer.All.AsSpan(), what);
+    /// <summary>Reads what <see cref="WriteBuffer{TElem}"/> wrote into a buffer of the same length.</summary>
+    public static void ReadBuffer<TElem>(BinaryReader reader, DeviceBuffer<TElem> buffer, string what) where TElem : unmanaged
+    {
+        if (buffer is CpuBuffer<TElem>) { ReadSpan(reader, buffer.All.AsSpan(), what); return; }
+        var host = new TElem[checked((int)buffer.Length)];
+        ReadSpan<TElem>(reader, host, what);
+        buffer.Backend.CopyFromHost<TElem>(host, buffer.All);
+    }
 
-    /// <summary>Throws unless the backend is the CPU one (the only one implemented so far).</summary>
-    public static void RequireCpu(Backend backend, string optimizer)
+    /// <summary>
+    /// Throws unless the backend has kernels for this optimizer and element type: the CPU for any T, CUDA for float.
+    /// </summary>
+    public static void RequireSupported<T>(Backend backend, string optimizer)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        if (backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"{optimizer}: the {backend.Kind} backend is not implemented yet");
+        if (backend.Kind is not (BackendKind.Cpu or BackendKind.Cuda))
+            throw new NotSupportedException($"{optimizer}: the {backend.Kind} backend is not implemented");
+        Compute.Cuda.CudaElementType.RequireFloatOnCuda<T>(backend, optimizer);
     }
 
     /// <summary>Checks that weights and gradients both have <paramref name="paramCount"/> elements.</summary>

@@ -10,7 +10,7 @@ namespace NgpSharp.Nn.Optimizers;
 /// Plain gradient descent (tiny-cuda-nn optimizers/sgd.h): w ← w − lr·(g/lossScale + l2_reg·w). Unlike Adam, the
 /// L2 term applies to every parameter, as in tiny-cuda-nn.
 /// </summary>
-public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     const string Name = "SGD";
     const int TileSize = 1 << 15;
@@ -19,7 +19,7 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     bool _allocated;
 
     /// <summary>An SGD with tiny-cuda-nn's defaults (lr 1e-3, l2_reg 1e-8).</summary>
-    public Sgd(Backend backend) : base(backend) => OptimizerState.RequireCpu(backend, Name);
+    public Sgd(Backend backend) : base(backend) => OptimizerState.RequireSupported<T>(backend, Name);
 
     public Sgd(Backend backend, JsonConfig config) : this(backend)
     {
@@ -44,6 +44,11 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     {
         OptimizerState.CheckStepArgs(Name, _paramCount, _allocated, weights, gradients);
         ++_step;
+        if (Backend.Kind == BackendKind.Cuda)
+        {
+            StepCuda(lossScale, weights, gradients);
+            return;
+        }
         T lr = T.CreateTruncating(LearningRate), l2 = T.CreateTruncating(L2Reg), scale = T.CreateTruncating(lossScale);
         CpuParallel.ForTiles(_paramCount, TileSize, (start, end) =>
             StepRange(lr, l2, scale, weights.AsSpan()[start..end], gradients.AsSpan()[start..end]));
