@@ -4,5 +4,9 @@ namespace NgpSharp.Diagnostics;
 public static class ParityChecks
 {
     public static IEnumerable<ParityCheck> All =>
-        ImageParityChecks.Checks();
+        EncodingParityChecks.Checks()
+            .Concat(LossParityChecks.Checks())
+            .Concat(OptimizerParityChecks.Checks())
+            .Concat(ReductionParityChecks.Checks())
+            .Concat(ImageParityChecks.Checks());
 }
