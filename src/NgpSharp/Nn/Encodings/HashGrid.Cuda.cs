@@ -156,15 +156,23 @@ public sealed partial class HashGrid<T>
 
     DeviceBuffer<ushort> HalfGradients() => _halfGradients ??= Backend.Allocate<ushort>(ParamCount);
 
-    /// <summary>The per-level constants [NLevels] in device memory, computed on the host exactly as the CPU uses them.</summary>
+    /// <summary>The per-level constants [NLevels] in device memory (uploaded once; levels never change).</summary>
     DeviceBuffer<HashGridLevelConstants> LevelTable()
     {
         if (_cudaLevels is { } table) return table;
-        var host = new HashGridLevelConstants[NLevels];
+        var buffer = Backend.Allocate<HashGridLevelConstants>(NLevels);
+        Backend.CopyFromHost<HashGridLevelConstants>(LevelConstants(), buffer.All);
+        return _cudaLevels = buffer;
+    }
+
+    /// <summary>The per-level constants as the kernels read them: exactly the CPU's (scale computed here in float).</summary>
+    internal HashGridLevelConstants[] LevelConstants()
+    {
+        var constants = new HashGridLevelConstants[NLevels];
         for (int l = 0; l < NLevels; l++)
         {
             ref readonly GridLevel level = ref _levels[l];
-            host[l] = new HashGridLevelConstants
+            constants[l] = new HashGridLevelConstants
             {
                 Scale = level.Scale,
                 Resolution = level.Resolution,
@@ -175,9 +183,7 @@ public sealed partial class HashGrid<T>
                     | (level.SizeIsPow2 ? HashGridLevelConstants.SizePow2 : 0u),
             };
         }
-        var buffer = Backend.Allocate<HashGridLevelConstants>(NLevels);
-        Backend.CopyFromHost<HashGridLevelConstants>(host, buffer.All);
-        return _cudaLevels = buffer;
+        return constants;
     }
 
     /// <summary>
