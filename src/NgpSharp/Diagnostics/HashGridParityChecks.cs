@@ -17,8 +17,9 @@ namespace NgpSharp.Diagnostics;
 /// gradients by ~2^-11 relative (5e-4); the fp16 gradient accumulator (tiny-cuda-nn's) rounds every atomic add to
 /// ulp(running sum)/2, which grows like √(contributions per entry): a simulation of the coarse dense levels used below
 /// (≥ 256 vertices, ≤ 16k samples, or 64 vertices and 3k samples) gives 3e-3 to 9e-3 relative to the largest
-/// gradient. Larger batches onto few vertices exceed 2e-2 (by design of fp16 accumulation, not a bug), so the fp16
-/// checks keep to those sizes.
+/// gradient; a host emulation of the kernels (sequential fp16 adds) measured outputs 2.4e-4, input gradients 2e-4 and
+/// parameter gradients 1e-3 to 5e-3 on these checks. Larger batches onto few vertices exceed 2e-2 (by design of fp16
+/// accumulation, not a bug), so the fp16 checks keep to those sizes.
 /// </remarks>
 public static class HashGridParityChecks
 {
