@@ -4,7 +4,10 @@ using NgpSharp.Compute.Cpu;
 
 namespace NgpSharp.Nn.Encodings;
 
-/// <summary>The CPU passes of <see cref="HashGrid{T}"/>: layout changes, parallel decomposition, kernel dispatch.</summary>
+/// <summary>
+/// The CPU passes of <see cref="HashGrid{T}"/>: layout changes, parallel decomposition, kernel dispatch. A CUDA backend
+/// goes to HashGrid.Cuda.cs instead.
+/// </summary>
 public sealed partial class HashGrid<T>
 {
     /// <summary>Samples per forward work item (one level × one chunk); fixed, so results never depend on threads.</summary>
@@ -23,6 +26,7 @@ public sealed partial class HashGrid<T>
 
     protected override ForwardContext ForwardCore(DeviceMatrix<T> input, DeviceMatrix<T> output, bool prepareBackward)
     {
+        if (Backend.Kind == BackendKind.Cuda) return ForwardCuda(input, output);
         RequireCpu();
         int batch = input.Rows;
         if (batch == 0) return new ForwardContext();
@@ -58,6 +62,11 @@ public sealed partial class HashGrid<T>
     protected override void BackwardCore(ForwardContext ctx, DeviceMatrix<T> input, DeviceMatrix<T> output,
         DeviceMatrix<T> dLdOutput, DeviceMatrix<T>? dLdInput, GradientMode paramGradients)
     {
+        if (Backend.Kind == BackendKind.Cuda)
+        {
+            BackwardCuda(ctx, input, dLdOutput, dLdInput, paramGradients);
+            return;
+        }
         RequireCpu();
         int batch = input.Rows, features = FeaturesPerLevel, active = _activeLevels;
         if (paramGradients != GradientMode.Ignore)
@@ -184,6 +193,6 @@ public sealed partial class HashGrid<T>
 
     void RequireCpu()
     {
-        if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"HashGrid runs on the CPU backend only so far (got {Backend.Kind})");
+        if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"HashGrid runs on the CPU and CUDA backends (got {Backend.Kind})");
     }
 }

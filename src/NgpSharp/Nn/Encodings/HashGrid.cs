@@ -17,6 +17,9 @@ namespace NgpSharp.Nn.Encodings;
 /// level to one thread (tables are disjoint), which adds contributions in sample order: no atomics, and results
 /// bit-identical for any thread count. Scratch buffers belong to the module: do not run one module from two
 /// threads at once.
+/// CUDA (T = float only; HashGrid.cu, HashGrid.Cuda.cs): the same formulas with the per-level constants computed here
+/// on the host; parameter gradients by atomics (not bit-reproducible); optional fp16 parameters
+/// (<see cref="ParameterPrecision"/>).
 /// </remarks>
 public sealed partial class HashGrid<T> : Encoding<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -31,6 +34,8 @@ public sealed partial class HashGrid<T> : Encoding<T> where T : unmanaged, IFloa
         GridInterpolation interpolation = GridInterpolation.Linear)
         : base(backend)
     {
+        if (backend.Kind == BackendKind.Cuda && typeof(T) != typeof(float))
+            throw new NotSupportedException($"CUDA kernels run in float; use HashGrid<float> (got HashGrid<{typeof(T).Name}>)");
         Validate(inputDims, nLevels, featuresPerLevel, log2HashmapSize, baseResolution, perLevelScale, type,
             (key, problem) => new ArgumentOutOfRangeException(key, problem));
         InputDims = inputDims;
