@@ -4,7 +4,8 @@ namespace NgpSharp.Diagnostics;
 public static class ParityChecks
 {
     public static IEnumerable<ParityCheck> All =>
-        EncodingParityChecks.Checks()
+        HashGridParityChecks.Checks()
+            .Concat(EncodingParityChecks.Checks())
             .Concat(LossParityChecks.Checks())
             .Concat(OptimizerParityChecks.Checks())
             .Concat(ReductionParityChecks.Checks())
