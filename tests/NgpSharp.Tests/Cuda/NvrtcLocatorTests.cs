@@ -142,6 +142,27 @@ public sealed class NvrtcLocatorTests : IDisposable
         Assert.Contains("nvrtc64_130_0.dll", s.LoaderNames);
     }
 
+    [Fact]
+    public void LibrariesNewerThanTheDriverAreTriedLast()
+    {
+        var v13 = Touch("ld/libnvrtc.so.13");
+        var v12 = Touch("sys/usr/local/cuda-12.4/lib64/libnvrtc.so.12");
+        var s = Search(new() { ["LD_LIBRARY_PATH"] = Path.Combine(_root, "ld") });
+        Assert.Equal([v13, v12], s.Found);
+        Assert.Equal([v12, v13], s.FoundFor(driverMajor: 12));
+        Assert.Equal([v13, v12], s.FoundFor(driverMajor: 13));
+        Assert.Equal(["libnvrtc.so.12", "libnvrtc.so", "libnvrtc.so.13"], s.LoaderNamesFor(12));
+    }
+
+    [Theory]
+    [InlineData("/x/libnvrtc.so.13", 13)]
+    [InlineData("libnvrtc.so.12.4.127", 12)]
+    [InlineData("libnvrtc.so", null)]
+    [InlineData("C:/cuda/bin/nvrtc64_120_0.dll", 12)]
+    [InlineData("nvrtc64_130_0.dll", 13)]
+    [InlineData("nvrtc64_112_0.dll", 11)]
+    public void MajorVersionsAreReadFromFileNames(string file, int? major) => Assert.Equal(major, NvrtcLocator.MajorVersionOf(file));
+
     [Theory]
     [InlineData("12.4", "12.10", -1)]
     [InlineData("13.0", "12.9", 1)]

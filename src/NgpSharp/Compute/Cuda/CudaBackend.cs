@@ -87,7 +87,7 @@ public sealed class CudaBackend : Backend
         ThrowIfFailed(cuDeviceTotalMem(out nuint total, _device));
         TotalMemory = (long)total;
 
-        var nvrtc = NativeLibraries.LoadNvrtc();
+        var nvrtc = NativeLibraries.LoadNvrtc(DriverVersion / 1000);
         if (nvrtc.Handle == 0) throw new CudaUnavailableException($"NVRTC not found (searched: {nvrtc.Search.Summary})");
         NvrtcPath = nvrtc.LoadedFrom;
         string nvrtcVersion = Nvrtc.Version();

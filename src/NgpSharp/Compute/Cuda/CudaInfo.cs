@@ -16,8 +16,9 @@ public static class CudaInfo
     public static string Describe()
     {
         var s = new StringBuilder();
-        Section(s, DescribeDriver);
-        Section(s, DescribeNvrtc);
+        int driverMajor = int.MaxValue;
+        Section(s, b => driverMajor = DescribeDriver(b));
+        Section(s, b => DescribeNvrtc(b, driverMajor));
         Section(s, DescribeKernelCache);
         return s.ToString().TrimEnd();
     }
@@ -28,24 +29,29 @@ public static class CudaInfo
         catch (Exception e) { s.AppendLine($"  (failed: {e.GetType().Name}: {e.Message})"); }
     }
 
-    static void DescribeDriver(StringBuilder s)
+    /// <summary>Writes the driver section; returns the driver's CUDA major version (int.MaxValue when unknown).</summary>
+    static int DescribeDriver(StringBuilder s)
     {
+        int major = int.MaxValue;
         var driver = NativeLibraries.LoadDriver();
         if (driver.Handle == 0)
         {
             s.AppendLine("cuda driver: not found");
             foreach (var a in driver.Attempts) s.AppendLine("  " + a);
-            return;
+            return major;
         }
         s.AppendLine($"cuda driver: {driver.LoadedFrom}");
         int r = cuInit(0);
         if (r != CUDA_SUCCESS)
         {
             s.AppendLine($"  cuInit(0): {ErrorName(r)} ({ErrorDescription(r)})");
-            return;
+            return cuDriverGetVersion(out int v) == CUDA_SUCCESS ? v / 1000 : major;
         }
         if (cuDriverGetVersion(out int version) == CUDA_SUCCESS)
+        {
             s.AppendLine($"  driver version: CUDA {version / 1000}.{version % 1000 / 10} ({version})");
+            major = version / 1000;
+        }
         ThrowIfFailed(cuDeviceGetCount(out int count));
         s.AppendLine($"  devices: {count}");
         for (int i = 0; i < count; i++)
@@ -62,11 +68,12 @@ public static class CudaInfo
             }
             catch (CudaException e) { s.AppendLine($"  [{i}] {e.Message}"); }
         }
+        return major;
     }
 
-    static void DescribeNvrtc(StringBuilder s)
+    static void DescribeNvrtc(StringBuilder s, int driverMajor)
     {
-        var nvrtc = NativeLibraries.LoadNvrtc();
+        var nvrtc = NativeLibraries.LoadNvrtc(driverMajor);
         s.AppendLine(nvrtc.Handle != 0 ? $"nvrtc: {nvrtc.LoadedFrom}" : "nvrtc: not found");
         s.AppendLine("  searched:");
         s.AppendLine(nvrtc.Search.Describe("    "));

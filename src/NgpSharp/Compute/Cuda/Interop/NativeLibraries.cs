@@ -64,15 +64,18 @@ internal static class NativeLibraries
         }
     }
 
-    /// <summary>Finds and loads NVRTC once (folders first, then the loader's own search); never throws.</summary>
-    public static NvrtcLoad LoadNvrtc()
+    /// <summary>
+    /// Finds and loads NVRTC once (folders first, then the loader's own search); never throws. With the driver's
+    /// CUDA major version, libraries no newer than it are tried first. The first call's outcome is kept.
+    /// </summary>
+    public static NvrtcLoad LoadNvrtc(int driverMajor = int.MaxValue)
     {
         lock (Gate)
         {
             if (_nvrtc is not null) return _nvrtc;
             var search = NvrtcLocator.Search(NvrtcSearchEnvironment.Current);
             var attempts = new List<string>();
-            foreach (var file in search.Found)
+            foreach (var file in search.FoundFor(driverMajor))
             {
                 // NVRTC dlopens libnvrtc-builtins by soname at compile time; wheels and conda folders are not on the
                 // loader path, so load the builtins beside it first (glibc then matches the soname already loaded).
@@ -84,7 +87,7 @@ internal static class NativeLibraries
                 }
                 attempts.Add($"{file}: {error}");
             }
-            foreach (var n in search.LoaderNames)
+            foreach (var n in search.LoaderNamesFor(driverMajor))
             {
                 if (TryLoad(n, out nint handle, out string error))
                 {

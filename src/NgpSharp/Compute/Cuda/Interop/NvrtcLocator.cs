@@ -47,6 +47,15 @@ public sealed class NvrtcSearch(IReadOnlyList<NvrtcProbe> probes, IReadOnlyList<
     /// <summary>Library files found, best first (the loader tries them in this order).</summary>
     public IReadOnlyList<string> Found { get; } = probes.Where(p => p.Found is not null).Select(p => p.Found!).ToList();
 
+    /// <summary>
+    /// <see cref="Found"/> with libraries no newer than the driver first (a CUDA 12 driver cannot load code from
+    /// NVRTC 13), keeping the search order otherwise. Unversioned names count as compatible.
+    /// </summary>
+    public IReadOnlyList<string> FoundFor(int driverMajor) => NvrtcLocator.NoNewerThanFirst(Found, driverMajor);
+
+    /// <summary><see cref="LoaderNames"/> reordered like <see cref="FoundFor"/>.</summary>
+    public IReadOnlyList<string> LoaderNamesFor(int driverMajor) => NvrtcLocator.NoNewerThanFirst(LoaderNames, driverMajor);
+
     /// <summary>Names handed to the system loader when no folder had NVRTC (its own search: ld.so.cache, PATH).</summary>
     public IReadOnlyList<string> LoaderNames { get; } = loaderNames;
 
@@ -186,6 +195,28 @@ public static class NvrtcLocator
             .ToList();
         // Nothing matched: report the pattern itself, so the search list still shows the place was considered.
         return matches.Count > 0 ? matches : [Path.Combine(parent, prefix + "*")];
+    }
+
+    /// <summary>Libraries whose major version is ≤ <paramref name="driverMajor"/> (or unknown) first; order otherwise kept.</summary>
+    public static IReadOnlyList<string> NoNewerThanFirst(IEnumerable<string> files, int driverMajor) =>
+        files.OrderBy(f => MajorVersionOf(f) is int m && m > driverMajor ? 1 : 0).ToList();
+
+    /// <summary>The CUDA major version in an NVRTC file name: libnvrtc.so.13 → 13, nvrtc64_120_0.dll → 12; null when unversioned.</summary>
+    public static int? MajorVersionOf(string file)
+    {
+        string name = Path.GetFileName(file);
+        if (name.StartsWith("libnvrtc.so.", StringComparison.Ordinal))
+        {
+            string rest = name["libnvrtc.so.".Length..];
+            int dot = rest.IndexOf('.');
+            return int.TryParse(dot < 0 ? rest : rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out int m) ? m : null;
+        }
+        if (name.StartsWith("nvrtc64_", StringComparison.OrdinalIgnoreCase))
+        {
+            string digits = new(name["nvrtc64_".Length..].TakeWhile(char.IsAsciiDigit).ToArray());
+            return digits.Length >= 2 && int.TryParse(digits[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out int m) ? m : null;
+        }
+        return null;
     }
 
     /// <summary>"12.4" → 12.4, "13" → 13.0, "3.12" → 3.12 (components compared numerically); null when not a version.</summary>
