@@ -34,6 +34,8 @@ public sealed class CudaBackend : Backend
     public static CudaBackend Create(int ordinal = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
+        NativeLibraries.EnsureResolver();
+        if (NativeLibraries.ResolverError is { } resolverError) throw new CudaUnavailableException(resolverError);
         var driver = NativeLibraries.LoadDriver();
         if (driver.Handle == 0) throw new CudaUnavailableException($"CUDA driver not found ({string.Join("; ", driver.Attempts)})");
         var backend = new CudaBackend();
@@ -61,7 +63,7 @@ public sealed class CudaBackend : Backend
             reason = backend.Description;
             return true;
         }
-        catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
+        catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
         {
             backend = null;
             reason = e.Message;

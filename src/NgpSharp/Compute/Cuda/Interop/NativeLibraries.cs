@@ -14,8 +14,12 @@ internal static class NativeLibraries
     public const string CudaName = "cuda";
     public const string NvrtcName = "nvrtc";
 
-    static readonly object Gate = new();
+    // Separate locks: the runtime may call Resolve for the driver while another thread is loading NVRTC.
+    static readonly object RegisterGate = new(), DriverGate = new(), NvrtcGate = new();
     static bool _registered;
+
+    /// <summary>Set when another resolver was already registered for this assembly (ours could not be).</summary>
+    public static string? ResolverError { get; private set; }
     static DriverLoad? _driver;
     static NvrtcLoad? _nvrtc;
 
@@ -28,11 +32,18 @@ internal static class NativeLibraries
     /// <summary>Registers the resolver (idempotent). Called by the interop classes' static constructors.</summary>
     public static void EnsureResolver()
     {
-        lock (Gate)
+        lock (RegisterGate)
         {
             if (_registered) return;
-            NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
             _registered = true;
+            try { NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve); }
+            catch (InvalidOperationException e)
+            {
+                // Only one resolver per assembly: some other code registered one. Default probing still finds
+                // libcuda.so / libnvrtc.so when they are on the loader path; Create reports this.
+                ResolverError = $"another DllImport resolver is registered for {typeof(NativeLibraries).Assembly.GetName().Name} ({e.Message}); " +
+                                "NativeLibraries must be the only one (it resolves \"cuda\" and \"nvrtc\")";
+            }
         }
     }
 
@@ -46,7 +57,7 @@ internal static class NativeLibraries
     /// <summary>Loads the CUDA driver library once; never throws.</summary>
     public static DriverLoad LoadDriver()
     {
-        lock (Gate)
+        lock (DriverGate)
         {
             if (_driver is not null) return _driver;
             string[] names = OperatingSystem.IsWindows() ? ["nvcuda.dll"] : ["libcuda.so.1", "libcuda.so"];
@@ -70,7 +81,7 @@ internal static class NativeLibraries
     /// </summary>
     public static NvrtcLoad LoadNvrtc(int driverMajor = int.MaxValue)
     {
-        lock (Gate)
+        lock (NvrtcGate)
         {
             if (_nvrtc is not null) return _nvrtc;
             var search = NvrtcLocator.Search(NvrtcSearchEnvironment.Current);
