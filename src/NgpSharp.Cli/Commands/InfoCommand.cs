@@ -14,7 +14,7 @@ public static class InfoCommand
         Console.WriteLine($"NgpSharp {typeof(Backend).Assembly.GetName().Version} on .NET {Environment.Version} ({RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture})");
         Console.WriteLine($"cpu:  {CpuBackend.Shared.Description}; kernels use {CpuParallel.ThreadCount} threads (NGP_THREADS overrides); " +
                           $"Vector512 {(Vector512.IsHardwareAccelerated ? "yes" : "no")}, Vector256 {(Vector256.IsHardwareAccelerated ? "yes" : "no")}, FMA {(System.Runtime.Intrinsics.X86.Fma.IsSupported ? "yes" : "no")}");
-        Console.WriteLine("cuda: not part of this build yet (the CUDA backend is the next milestone)");
+        Console.WriteLine(NgpSharp.Compute.Cuda.CudaInfo.Describe());
         return 0;
     }
 }
