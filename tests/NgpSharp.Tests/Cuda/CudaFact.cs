@@ -33,3 +33,12 @@ public static class CudaTestBackend
     /// <summary>The backend, for tests marked [CudaFact] (which only run when it exists).</summary>
     public static CudaBackend Require() => Instance ?? throw new InvalidOperationException("no CUDA device: " + Reason);
 }
+
+/// <summary>A theory that needs a CUDA device; skipped like <see cref="CudaFactAttribute"/> after a real probe.</summary>
+public sealed class CudaTheoryAttribute : TheoryAttribute
+{
+    public CudaTheoryAttribute()
+    {
+        if (CudaTestBackend.Instance is null) Skip = "no CUDA device: " + CudaTestBackend.Reason;
+    }
+}
