@@ -91,11 +91,14 @@ extern "C" __global__ void kernel_mlp_gemm(const MlpGemmArgs args)
     const bool bNContiguous = args.strideBn == 1;
 
     float acc[4][4];
+    #pragma unroll
     for (int i = 0; i < 4; i++)
+        #pragma unroll
         for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
 
     for (int k0 = kBegin; k0 < kEnd; k0 += MLP_BK)
     {
+        #pragma unroll
         for (int r = 0; r < MLP_BM * MLP_BK / MLP_THREADS; r++)
         {
             int e = t + r * MLP_THREADS;
@@ -105,6 +108,7 @@ extern "C" __global__ void kernel_mlp_gemm(const MlpGemmArgs args)
             As[kk][mm] = gm < args.m && gk < kEnd
                 ? mlp_load_a(args.a, (ngp_i64)gm * args.strideAm + (ngp_i64)gk * args.strideAk) : 0.0f;
         }
+        #pragma unroll
         for (int r = 0; r < MLP_BN * MLP_BK / MLP_THREADS; r++)
         {
             int e = t + r * MLP_THREADS;
@@ -115,21 +119,28 @@ extern "C" __global__ void kernel_mlp_gemm(const MlpGemmArgs args)
                 ? mlp_load_b(args.b, (ngp_i64)gk * args.strideBk + (ngp_i64)gn * args.strideBn) : 0.0f;
         }
         NGP_SYNC_THREADS();
+        #pragma unroll
         for (int kk = 0; kk < MLP_BK; kk++)
         {
             float av[4], bv[4];
+            #pragma unroll
             for (int i = 0; i < 4; i++) av[i] = As[kk][ty + 16 * i];
+            #pragma unroll
             for (int j = 0; j < 4; j++) bv[j] = Bs[kk][tx + 16 * j];
+            #pragma unroll
             for (int i = 0; i < 4; i++)
+                #pragma unroll
                 for (int j = 0; j < 4; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
         }
         NGP_SYNC_THREADS();
     }
 
+    #pragma unroll
     for (int i = 0; i < 4; i++)
     {
         int gm = m0 + ty + 16 * i;
         if (gm >= args.m) continue;
+        #pragma unroll
         for (int j = 0; j < 4; j++)
         {
             int gn = n0 + tx + 16 * j;
