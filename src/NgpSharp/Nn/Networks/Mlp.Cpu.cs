@@ -56,7 +56,8 @@ public sealed partial class Mlp<T>
 
     protected override ForwardContext ForwardCore(DeviceMatrix<T> input, DeviceMatrix<T> output, bool prepareBackward)
     {
-        if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"Mlp runs on the CPU backend only (got {Backend.Kind}); CUDA is FullyFusedMlp");
+        if (Backend.Kind == BackendKind.Cuda) return ForwardCuda(input, output, prepareBackward);
+        if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"Mlp has no implementation for the {Backend.Kind} backend");
         int batch = input.Rows;
         MlpContext? ctx = null;
         if (prepareBackward)
@@ -109,7 +110,12 @@ public sealed partial class Mlp<T>
     protected override void BackwardCore(ForwardContext context, DeviceMatrix<T> input, DeviceMatrix<T> output,
         DeviceMatrix<T> dLdOutput, DeviceMatrix<T>? dLdInput, GradientMode paramGradients)
     {
-        if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"Mlp runs on the CPU backend only (got {Backend.Kind})");
+        if (Backend.Kind == BackendKind.Cuda)
+        {
+            BackwardCuda(context, input, output, dLdOutput, dLdInput, paramGradients);
+            return;
+        }
+        if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"Mlp has no implementation for the {Backend.Kind} backend");
         if (context is not MlpContext ctx || !ReferenceEquals(ctx.Owner, this))
             throw new ArgumentException("Mlp.Backward needs the context returned by this module's Forward with prepareBackward: true", nameof(context));
         int batch = input.Rows;

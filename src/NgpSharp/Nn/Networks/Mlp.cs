@@ -16,6 +16,9 @@ namespace NgpSharp.Nn.Networks;
 /// [Neurons, InputWidth], then HiddenLayers − 1 × [Neurons, Neurons], then [OutputWidth, Neurons].
 /// Unlike tiny-cuda-nn's GPU networks the output is not padded to 16 columns. Inputs are expected already
 /// padded to <see cref="RequiredInputAlignment"/> (NetworkWithInputEncoding does that).
+/// On CUDA (T = float only) it runs fp32 kernels (Mlp.cu) or, for FullyFusedMLP, tiny-cuda-nn's fused fp16
+/// tensor-core scheme (FullyFusedMlp.cu); see <see cref="Precision"/>. Train the fused path with a loss scale
+/// of 128 (<see cref="RecommendedLossScale"/> → Trainer.LossScale).
 /// </remarks>
 public sealed partial class Mlp<T> : Network<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -51,6 +54,7 @@ public sealed partial class Mlp<T> : Network<T> where T : unmanaged, IFloatingPo
         if (!Enum.IsDefined(outputActivation)) throw new ArgumentOutOfRangeException(nameof(outputActivation), outputActivation, "unknown activation");
 
         Otype = kind.Canonical;
+        CheckCudaElementType();
         _alignment = kind.Alignment;
         Neurons = neurons;
         HiddenLayers = hiddenLayers;
@@ -148,8 +152,9 @@ public sealed partial class Mlp<T> : Network<T> where T : unmanaged, IFloatingPo
     public override void InitializeParams(ref Rng rng, DeviceSpan<T> parameters, float scale = 1f)
     {
         if (parameters.Length != ParamCount) throw new ArgumentException($"Mlp has {ParamCount} parameters; got a view of {parameters.Length}");
-        if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"Mlp.InitializeParams on {Backend.Kind}");
-        var values = parameters.AsSpan();
+        // Device parameters are drawn on the host (same numbers as on the CPU) and uploaded.
+        var staging = Backend.Kind == BackendKind.Cpu ? null : new T[ParamCount];
+        var values = staging is null ? parameters.AsSpan() : staging.AsSpan();
         for (int l = 0; l < LayerCount; l++)
         {
             var (fanOut, fanIn) = LayerShape(l);
@@ -162,6 +167,7 @@ public sealed partial class Mlp<T> : Network<T> where T : unmanaged, IFloatingPo
             for (int i = 0; i < w.Length; i++) w[i] = T.CreateTruncating(rng.NextFloat() * 2f * bound - bound);
             rng.Advance((long)(drawnRows - fanOut) * fanIn);
         }
+        if (staging is not null) Backend.CopyFromHost<T>(staging, parameters);
     }
 
     public override JsonObject Hyperparams() => new()
