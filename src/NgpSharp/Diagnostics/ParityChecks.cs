@@ -5,6 +5,7 @@ public static class ParityChecks
 {
     public static IEnumerable<ParityCheck> All =>
         HashGridParityChecks.Checks()
+            .Concat(MlpParityChecks.Checks())
             .Concat(EncodingParityChecks.Checks())
             .Concat(LossParityChecks.Checks())
             .Concat(OptimizerParityChecks.Checks())

@@ -37,7 +37,10 @@ public static class ModelFactory
         var optimizer = config.OptionalObject("optimizer") is { } o
             ? OptimizerFactory.Create<T>(backend, o)
             : OptimizerFactory.Create<T>(backend, DefaultBlock("optimizer", "Adam"));
-        return new Trainer<T>(model, loss, optimizer, seed);
+        // fp16 tensor-core MLPs train with a scaled loss, as tiny-cuda-nn does (128); fp32 paths with 1.
+        var trainer = new Trainer<T>(model, loss, optimizer, seed);
+        if (model.Net is Mlp<T> mlp) trainer.LossScale = mlp.RecommendedLossScale;
+        return trainer;
     }
 
     static JsonConfig DefaultBlock(string path, string otype) =>
