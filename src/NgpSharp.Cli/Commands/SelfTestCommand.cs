@@ -18,6 +18,11 @@ public static class SelfTestCommand
         if (backend.Kind == BackendKind.Cpu && device != "cpu")
             throw new UsageException("ngp selftest compares a device with the CPU, and no CUDA device is usable here (see ngp info)");
         var checks = ParityChecks.All.Where(c => filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (backend.Kind == BackendKind.Cpu)
+        {
+            int deviceOnly = checks.RemoveAll(c => c.DeviceOnly);
+            Console.WriteLine($"selftest --device cpu compares the CPU with itself: a check of the harness ({deviceOnly} GPU-only checks skipped)");
+        }
         Console.WriteLine($"selftest: {checks.Count} checks, {backend.Description} vs {CpuBackend.Shared.Description}");
         int failed = 0;
         Console.WriteLine($"{"check",-64} {"error",10} {"bound",9}  result   ms");

@@ -5,7 +5,11 @@ namespace NgpSharp.Diagnostics;
 /// <summary>One CPU-vs-device comparison: runs an op on both backends with the same inputs and measures the difference.</summary>
 /// <param name="Name">e.g. "hashgrid 3D F2 fp32: forward".</param>
 /// <param name="Run">(cpu, device) → the measured error and the bound it must stay under.</param>
-public sealed record ParityCheck(string Name, Func<Backend, Backend, ParityResult> Run);
+public sealed record ParityCheck(string Name, Func<Backend, Backend, ParityResult> Run)
+{
+    /// <summary>Checks a path only a GPU has (fp16 tensor cores); meaningless when the "device" is a CPU.</summary>
+    public bool DeviceOnly { get; init; }
+}
 
 /// <summary>What one parity check measured.</summary>
 /// <param name="Error">Largest |device − cpu| relative to the largest |cpu| value (see <see cref="Parity.RelativeError"/>).</param>
