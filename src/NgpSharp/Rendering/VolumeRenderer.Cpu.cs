@@ -121,7 +121,8 @@ public sealed partial class VolumeRenderer<T>
                 int s = first + i;
                 T t0 = T.CreateChecked(input.TStarts[s]), t1 = T.CreateChecked(input.TEnds[s]), dt = t1 - t0;
                 T raw = input.Density[s * input.DensityStride];
-                T alpha = T.One - T.Exp(-T.Exp(raw) * dt);
+                T sigma = T.Exp(raw);
+                T alpha = T.One - T.Exp(-sigma * dt);
                 T w = alpha * trans;
                 int c = s * input.ColourStride;
                 T r0 = Sigmoid(input.Colour[c]), r1 = Sigmoid(input.Colour[c + 1]), r2 = Sigmoid(input.Colour[c + 2]);
@@ -132,7 +133,8 @@ public sealed partial class VolumeRenderer<T>
                 T dSigma = dt * (gr * (trans * r0 - (cR - pr)) + gg * (trans * r1 - (cG - pg)) + gb * (trans * r2 - (cB - pb))
                     + gA * (trans - (aTot - pa)) + gD * (trans * tm - (dTot - pd)));
                 // instant-ngp: dσ/draw = exp(clamp(raw, −15, 15)) although σ itself is exp(raw) unclamped.
-                gDensity[s * gdStride] = dSigma * T.Exp(T.Clamp(raw, -clamp, clamp));
+                T dSigmaDRaw = raw >= -clamp && raw <= clamp ? sigma : T.Exp(T.Clamp(raw, -clamp, clamp));
+                gDensity[s * gdStride] = dSigma * dSigmaDRaw;
                 int g = s * gcStride;
                 gColour[g] = gr * w * r0 * (T.One - r0);
                 gColour[g + 1] = gg * w * r1 * (T.One - r1);
