@@ -15,7 +15,7 @@ namespace NgpSharp.Rendering;
 /// </summary>
 public sealed partial class VolumeRenderer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>instant-ngp's training threshold on transmittance (NERF_MIN_TRANSMITTANCE-like 1e-4).</summary>
+    /// <summary>Training: stop compositing once transmittance is below 1e-4 (DESIGN §4, instant-ngp).</summary>
     public const double TrainingThreshold = 1e-4;
 
     /// <summary>The rendering threshold: a ray stops once less than 1 % of its light can still get through.</summary>
