@@ -17,28 +17,28 @@ public sealed partial class VolumeRenderer<T>
         public ReadOnlySpan<T> Background; public int BackgroundStride;
     }
 
-    readonly struct ForwardArgs(RaySamples samples, MatrixColumns<T> density, MatrixColumns<T> colour,
+    readonly struct ForwardArgs(RaySamples samples, ColumnRange<T> density, ColumnRange<T> colour,
         RayBackground<T> background, T threshold, VolumeRenderOutput<T> output)
     {
         public readonly RaySamples Samples = samples;
-        public readonly MatrixColumns<T> Density = density, Colour = colour;
+        public readonly ColumnRange<T> Density = density, Colour = colour;
         public readonly RayBackground<T> Background = background;
         public readonly T Threshold = threshold;
         public readonly VolumeRenderOutput<T> Output = output;
     }
 
-    readonly struct BackwardArgs(RaySamples samples, MatrixColumns<T> density, MatrixColumns<T> colour,
+    readonly struct BackwardArgs(RaySamples samples, ColumnRange<T> density, ColumnRange<T> colour,
         RayBackground<T> background, VolumeRenderOutput<T> forward, DeviceMatrix<T> dLdColour, DeviceMatrix<T> dLdOpacity,
-        DeviceMatrix<T> dLdDepth, MatrixColumns<T> dLdDensity, MatrixColumns<T> dLdRawColour)
+        DeviceMatrix<T> dLdDepth, ColumnRange<T> dLdDensity, ColumnRange<T> dLdRawColour)
     {
         public readonly RaySamples Samples = samples;
-        public readonly MatrixColumns<T> Density = density, Colour = colour, DLdDensity = dLdDensity, DLdRawColour = dLdRawColour;
+        public readonly ColumnRange<T> Density = density, Colour = colour, DLdDensity = dLdDensity, DLdRawColour = dLdRawColour;
         public readonly RayBackground<T> Background = background;
         public readonly VolumeRenderOutput<T> Forward = forward;
         public readonly DeviceMatrix<T> DLdColour = dLdColour, DLdOpacity = dLdOpacity, DLdDepth = dLdDepth;
     }
 
-    static RayInputs Inputs(RaySamples s, MatrixColumns<T> density, MatrixColumns<T> colour, RayBackground<T> bg, Span<T> bgScratch) => new()
+    static RayInputs Inputs(RaySamples s, ColumnRange<T> density, ColumnRange<T> colour, RayBackground<T> bg, Span<T> bgScratch) => new()
     {
         Offsets = s.RayOffsets, Counts = s.RayCounts, TStarts = s.TStarts, TEnds = s.TEnds,
         Density = density.HostSpan(), DensityStride = density.Stride,

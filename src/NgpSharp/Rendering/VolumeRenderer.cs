@@ -42,7 +42,7 @@ public sealed partial class VolumeRenderer<T> where T : unmanaged, IFloatingPoin
     /// are sample indices. Fills <paramref name="output"/> (sized to the batch) and, with
     /// <paramref name="storeWeights"/>, its per-sample weights.
     /// </summary>
-    public void Forward(RaySamples samples, MatrixColumns<T> rawDensity, MatrixColumns<T> rawColour,
+    public void Forward(RaySamples samples, ColumnRange<T> rawDensity, ColumnRange<T> rawColour,
         RayBackground<T> background, VolumeRenderOutput<T> output, bool storeWeights = false)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -64,9 +64,9 @@ public sealed partial class VolumeRenderer<T> where T : unmanaged, IFloatingPoin
     /// rows ≥ S and other columns of a wider matrix are left as they are. <paramref name="forward"/> must be
     /// the output of <see cref="Forward"/> on the same inputs.
     /// </summary>
-    public void Backward(RaySamples samples, MatrixColumns<T> rawDensity, MatrixColumns<T> rawColour,
+    public void Backward(RaySamples samples, ColumnRange<T> rawDensity, ColumnRange<T> rawColour,
         RayBackground<T> background, VolumeRenderOutput<T> forward, DeviceMatrix<T> dLdColour,
-        MatrixColumns<T> dLdRawDensity, MatrixColumns<T> dLdRawColour,
+        ColumnRange<T> dLdRawDensity, ColumnRange<T> dLdRawColour,
         DeviceMatrix<T> dLdOpacity = default, DeviceMatrix<T> dLdDepth = default)
     {
         ArgumentNullException.ThrowIfNull(forward);
@@ -90,7 +90,7 @@ public sealed partial class VolumeRenderer<T> where T : unmanaged, IFloatingPoin
         if (backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"volume renderer: no kernel for the {backend.Kind} backend yet");
     }
 
-    static void CheckInputs(RaySamples samples, MatrixColumns<T> rawDensity, MatrixColumns<T> rawColour, RayBackground<T> background)
+    static void CheckInputs(RaySamples samples, ColumnRange<T> rawDensity, ColumnRange<T> rawColour, RayBackground<T> background)
     {
         ArgumentNullException.ThrowIfNull(samples);
         int count = samples.Count;

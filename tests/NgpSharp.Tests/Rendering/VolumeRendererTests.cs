@@ -262,10 +262,10 @@ public class VolumeRendererTests
         var grad = f.Matrix(Enumerable.Repeat(7.0, n * 16).ToArray(), 16);
         var renderer = NoTermination;
         using var output = new VolumeRenderOutput<double>(CpuBackend.Shared);
-        renderer.Forward(f.Samples, new MatrixColumns<double>(network, 3, 1), new MatrixColumns<double>(network, 0, 3), f.Background, output);
+        renderer.Forward(f.Samples, new ColumnRange<double>(network, 3, 1), new ColumnRange<double>(network, 0, 3), f.Background, output);
         Assert.Equal(expected.Colour.AsSpan().ToArray(), output.Colour.AsSpan().ToArray());
-        renderer.Backward(f.Samples, new MatrixColumns<double>(network, 3, 1), new MatrixColumns<double>(network, 0, 3), f.Background,
-            output, f.Matrix(gC, 3), new MatrixColumns<double>(grad, 3, 1), new MatrixColumns<double>(grad, 0, 3));
+        renderer.Backward(f.Samples, new ColumnRange<double>(network, 3, 1), new ColumnRange<double>(network, 0, 3), f.Background,
+            output, f.Matrix(gC, 3), new ColumnRange<double>(grad, 3, 1), new ColumnRange<double>(grad, 0, 3));
         var g = grad.AsSpan();
         for (int s = 0; s < n; s++)
         {

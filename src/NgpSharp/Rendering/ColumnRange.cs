@@ -7,9 +7,9 @@ namespace NgpSharp.Rendering;
 /// field's raw outputs straight from a padded network output (instant-ngp: [S, 16] with rgb in 0..2, density in 3)
 /// and write its gradients back into the same layout. A plain matrix converts to "all its columns".
 /// </summary>
-public readonly struct MatrixColumns<T> where T : unmanaged
+public readonly struct ColumnRange<T> where T : unmanaged
 {
-    public MatrixColumns(DeviceMatrix<T> matrix, int first, int count)
+    public ColumnRange(DeviceMatrix<T> matrix, int first, int count)
     {
         if (first < 0 || count < 1 || first + count > matrix.Cols)
             throw new ArgumentOutOfRangeException(nameof(first), $"columns [{first}, {first + count}) do not fit a matrix {matrix}");
@@ -26,7 +26,7 @@ public readonly struct MatrixColumns<T> where T : unmanaged
     public int Stride => Matrix.Cols;
     public bool IsNull => Matrix.IsNull;
 
-    public static implicit operator MatrixColumns<T>(DeviceMatrix<T> matrix) => new(matrix, 0, matrix.Cols);
+    public static implicit operator ColumnRange<T>(DeviceMatrix<T> matrix) => new(matrix, 0, matrix.Cols);
 
     /// <summary>The underlying elements starting at column <see cref="First"/> of row 0; only for CPU buffers.</summary>
     internal Span<T> HostSpan() => Matrix.AsSpan()[First..];
