@@ -76,8 +76,8 @@ public static class InstantNgpDataset
             if (!ownIntrinsics && (img.FileWidth != images[0].FileWidth || img.FileHeight != images[0].FileHeight))
                 throw new DatasetException($"{where}: image {requests[i].Path} is {img.FileWidth}×{img.FileHeight}, but frame 0's is {images[0].FileWidth}×{images[0].FileHeight}; frames of another size need their own intrinsics (fl_x, cx, w, …)");
             var (x, y, z, t) = poses[i];
-            var camera = new Camera(img.FileWidth, img.FileHeight, 0, 0, 0, 0, x, y, z, t * scale + shift);
-            result[i] = new NerfFrame(i, filePaths[i], requests[i].Path, ReadIntrinsics(json, frame, img, where, camera).Downscaled(downscale), img.Image);
+            var camera = ReadIntrinsics(json, frame, img, where, (x, y, z, t * scale + shift));
+            result[i] = new NerfFrame(i, filePaths[i], requests[i].Path, camera.Downscaled(downscale), img.Image);
             hasAlpha |= img.HadAlpha;
         }
         var half = new Vector3(0.5f * aabbScale);
@@ -175,7 +175,8 @@ public static class InstantNgpDataset
     /// Focal per object: x_fov (degrees), else fl_x, else camera_angle_x (radians), likewise for y; only one axis
     /// given means square pixels. cx, cy default to the image centre.
     /// </summary>
-    static Camera ReadIntrinsics(JsonElement json, JsonElement frame, LoadedImage img, string where, Camera pose)
+    static Camera ReadIntrinsics(JsonElement json, JsonElement frame, LoadedImage img, string where,
+        (Vector3 X, Vector3 Y, Vector3 Z, Vector3 T) pose)
     {
         var focal = Focal(frame, img, where) ?? Focal(json, img, where)
             ?? throw new DatasetException($"{where}: no focal length (fl_x/fl_y, camera_angle_x/y or x_fov/y_fov) in the frame or the file");
@@ -184,7 +185,7 @@ public static class InstantNgpDataset
         double cx = Get("cx", 0.5 * img.FileWidth), cy = Get("cy", 0.5 * img.FileHeight);
         var distortion = new LensDistortion((float)Get("k1", 0), (float)Get("k2", 0), (float)Get("p1", 0), (float)Get("p2", 0));
         return new Camera(img.FileWidth, img.FileHeight, (float)focal.X, (float)focal.Y, (float)cx, (float)cy,
-            pose.XAxis, pose.YAxis, pose.ZAxis, pose.Position, distortion);
+            pose.X, pose.Y, pose.Z, pose.T, distortion);
     }
 
     static (double X, double Y)? Focal(JsonElement obj, LoadedImage img, string where)
