@@ -364,6 +364,7 @@ static int run(const NgpLaunch* l, void (*invoke)(const void*), const void* kern
                     }
                     c->current = t;
                     ngp_emu_switch(&c->scheduler_sp, t->fiber->sp);
+                    if (c->failed) break; // t's fiber may have been abandoned mid-call: reset below, never reused as is
                     if (t->state == Done)
                     {
                         fiber_release(t->fiber);
