@@ -24,6 +24,6 @@ while IFS= read -r -d '' cu; do
       echo "warn $cu [$defines]" >&2; cat "$out/err" >&2
     fi
   done
-done < <(find src -name '*.cu' -print0 | sort -z)
+done < <(find src tests -name '*.cu' -print0 | sort -z)
 echo "check-kernels: $count compilations, $failed failed"
 [ "$failed" -eq 0 ]

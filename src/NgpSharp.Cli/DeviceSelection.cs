@@ -3,7 +3,7 @@ using NgpSharp.Compute.Cuda;
 
 namespace NgpSharp.Cli;
 
-/// <summary>Turns --device auto|cpu|cuda into a backend, saying what was chosen and why.</summary>
+/// <summary>Turns --device auto|cpu|cuda|cuda-emulator into a backend, saying what was chosen and why.</summary>
 public static class DeviceSelection
 {
     public static Backend Select(string device, bool quiet)
@@ -23,8 +23,11 @@ public static class DeviceSelection
             case "cuda":
             case "gpu":
                 return CudaBackend.TryCreate(out var gpu, out var why) ? gpu! : throw new UsageException($"--device cuda: {why}");
+            case "cuda-emulator":
+                // The CUDA kernels compiled with g++ and run on the CPU (slow; for checking kernels without a GPU).
+                return CudaBackend.TryCreateEmulated(out var emulated, out var whyNot) ? emulated! : throw new UsageException($"--device cuda-emulator: {whyNot}");
             default:
-                throw new UsageException($"--device: expected auto, cpu or cuda, got \"{device}\"");
+                throw new UsageException($"--device: expected auto, cpu, cuda or cuda-emulator, got \"{device}\"");
         }
     }
 }

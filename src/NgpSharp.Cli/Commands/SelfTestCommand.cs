@@ -7,7 +7,7 @@ namespace NgpSharp.Cli.Commands;
 /// <summary>`ngp selftest`: every op on random inputs, device vs CPU, with per-precision error bounds.</summary>
 public static class SelfTestCommand
 {
-    public const string Usage = "ngp selftest [--device cuda] [--filter text]";
+    public const string Usage = "ngp selftest [--device cuda|cuda-emulator] [--filter text]";
 
     public static int Run(CommandLine cl)
     {

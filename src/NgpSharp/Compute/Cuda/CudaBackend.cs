@@ -12,7 +12,7 @@ namespace NgpSharp.Compute.Cuda;
 /// <see cref="Stream"/> in call order; host copies wait for it. Any thread may use the backend: each public entry
 /// makes the primary context current on the calling thread first (once per thread).
 /// </summary>
-public sealed class CudaBackend : Backend
+public sealed partial class CudaBackend : Backend
 {
     const uint DefaultSharedLimit = 48 * 1024;
     static long s_nextId;
@@ -122,7 +122,7 @@ public sealed class CudaBackend : Backend
 
     public override BackendKind Kind => BackendKind.Cuda;
 
-    public override string Description => $"cuda ({DeviceName}, sm_{ComputeCapability}, {TotalMemory >> 20} MiB)";
+    public override string Description => IsEmulated ? EmulatorDescription : $"cuda ({DeviceName}, sm_{ComputeCapability}, {TotalMemory >> 20} MiB)";
 
     /// <summary>The device's name ("NVIDIA H100 80GB HBM3").</summary>
     public string DeviceName { get; private set; } = "";
@@ -178,7 +178,7 @@ public sealed class CudaBackend : Backend
     internal void EnsureCurrent()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (t_currentBackend == _id) return;
+        if (t_currentBackend == _id || IsEmulated) return;
         ThrowIfFailed(cuCtxSetCurrent(_context));
         t_currentBackend = _id;
     }
@@ -194,6 +194,11 @@ public sealed class CudaBackend : Backend
         if (threads is 0 or > 1024 || shape.GridX == 0 || shape.GridY == 0 || shape.GridZ == 0)
             throw new ArgumentException($"launch of {function}: invalid shape {shape} (1..1024 threads per block, every grid dimension ≥ 1)", nameof(shape));
         EnsureCurrent();
+        if (IsEmulated)
+        {
+            LaunchEmulated(function, shape, args);
+            return;
+        }
         if (shape.SharedBytes > DefaultSharedLimit) EnsureSharedLimit(function, shape.SharedBytes);
 
         TArgs copy = args;             // on this stack frame: the driver copies the parameter during the call
@@ -222,9 +227,8 @@ public sealed class CudaBackend : Backend
         try
         {
             // Zero-filled like the CPU backend; stream-ordered, so later ops see zeros.
-            ThrowIfFailed(bytes % 4 == 0
-                ? cuMemsetD32Async(pointer, 0, (nuint)(bytes / 4), Stream)
-                : cuMemsetD8Async(pointer, 0, (nuint)bytes, Stream));
+            if (bytes % 4 == 0) MemsetD32(pointer, 0, (nuint)(bytes / 4));
+            else MemsetD8(pointer, 0, (nuint)bytes);
         }
         catch
         {
@@ -255,8 +259,7 @@ public sealed class CudaBackend : Backend
         {
             // On the stream, so it lands after queued kernels that still read the old contents; then wait, so the
             // host memory (pinned only inside this block) is no longer needed when we return.
-            ThrowIfFailed(cuMemcpyHtoDAsync(dst, p, bytes, Stream));
-            ThrowIfFailed(cuStreamSynchronize(Stream));
+            CopyHostToDevice(dst, p, bytes);
         }
     }
 
@@ -269,8 +272,7 @@ public sealed class CudaBackend : Backend
         nuint bytes = (nuint)((long)destination.Length * sizeof(T));
         fixed (T* p = destination)
         {
-            ThrowIfFailed(cuMemcpyDtoHAsync(p, src, bytes, Stream)); // after every queued kernel
-            ThrowIfFailed(cuStreamSynchronize(Stream));
+            CopyDeviceToHost(p, src, bytes); // after every queued kernel
         }
     }
 
@@ -283,7 +285,7 @@ public sealed class CudaBackend : Backend
         if (ReferenceEquals(source.Buffer, destination.Buffer) && src < dst + (ulong)bytes && dst < src + (ulong)bytes)
             throw new ArgumentException($"overlapping device copy within one buffer (elements [{source.Offset}, +{source.Length}) → [{destination.Offset}, ...))");
         EnsureCurrent();
-        ThrowIfFailed(cuMemcpyDtoDAsync(dst, src, (nuint)bytes, Stream));
+        CopyDeviceToDevice(dst, src, (nuint)bytes);
     }
 
     public override unsafe void Fill<T>(DeviceSpan<T> destination, T value)
@@ -294,9 +296,9 @@ public sealed class CudaBackend : Backend
         EnsureCurrent();
         switch (plan.Method)
         {
-            case FillMethod.Memset32: ThrowIfFailed(cuMemsetD32Async(dst, plan.Value, (nuint)plan.Units, Stream)); break;
-            case FillMethod.Memset16: ThrowIfFailed(cuMemsetD16Async(dst, (ushort)plan.Value, (nuint)plan.Units, Stream)); break;
-            case FillMethod.Memset8: ThrowIfFailed(cuMemsetD8Async(dst, (byte)plan.Value, (nuint)plan.Units, Stream)); break;
+            case FillMethod.Memset32: MemsetD32(dst, plan.Value, (nuint)plan.Units); break;
+            case FillMethod.Memset16: MemsetD16(dst, (ushort)plan.Value, (nuint)plan.Units); break;
+            case FillMethod.Memset8: MemsetD8(dst, (byte)plan.Value, (nuint)plan.Units); break;
             default:
                 var args = new FillPatternArgs { Destination = dst, Count = plan.Units, Period = plan.Period };
                 for (int i = 0; i < plan.Pattern.Length; i++) args.Pattern[i] = plan.Pattern[i];
@@ -311,7 +313,7 @@ public sealed class CudaBackend : Backend
     public override void Synchronize()
     {
         EnsureCurrent();
-        ThrowIfFailed(cuStreamSynchronize(Stream));
+        if (!IsEmulated) ThrowIfFailed(cuStreamSynchronize(Stream));
     }
 
     /// <summary>Milliseconds the GPU spent on the work <paramref name="work"/> queues on <see cref="Stream"/> (CUDA events).</summary>
@@ -319,6 +321,7 @@ public sealed class CudaBackend : Backend
     {
         ArgumentNullException.ThrowIfNull(work);
         EnsureCurrent();
+        if (IsEmulated) return TimeEmulated(work);
         ThrowIfFailed(cuEventCreate(out nint start, CU_EVENT_DEFAULT));
         nint end = 0;
         try
@@ -345,7 +348,12 @@ public sealed class CudaBackend : Backend
         if (_disposed) return;
         try
         {
-            if (_context != 0)
+            if (IsEmulated)
+            {
+                _modules?.Dispose();
+                _pool?.FreeAll();
+            }
+            else if (_context != 0)
             {
                 // Best effort throughout: after a kernel fault every call fails, and the context must still be released.
                 cuCtxSetCurrent(_context);

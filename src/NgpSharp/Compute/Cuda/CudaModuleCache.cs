@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
+using NgpSharp.Compute.Cuda.Emulation;
 using NgpSharp.Compute.Cuda.Interop;
 using static NgpSharp.Compute.Cuda.Interop.CudaDriver;
 
@@ -20,6 +22,7 @@ public sealed partial class CudaModuleCache : IDisposable
     const int CUDA_ERROR_NOT_FOUND = 500;
 
     readonly CudaBackend _backend;
+    readonly EmulatedKernelCompiler? _emulator;
     readonly ConcurrentDictionary<string, Lazy<nint>> _modules = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<(string Module, string Kernel), CudaFunction> _functions = new();
     bool _disposed;
@@ -31,6 +34,15 @@ public sealed partial class CudaModuleCache : IDisposable
         Target = target;
         NvrtcVersion = nvrtcVersion;
         Disk = disk;
+    }
+
+    /// <summary>The emulator's cache: modules are g++-built shared libraries, functions their launch entries.</summary>
+    internal CudaModuleCache(CudaBackend backend, EmulatedKernelCompiler emulator)
+    {
+        _backend = backend;
+        _emulator = emulator;
+        Target = new KernelTarget(80, 80, false);
+        NvrtcVersion = "none (emulator, " + emulator.CompilerVersion + ")";
     }
 
     /// <summary>What kernels are compiled for on this device.</summary>
@@ -52,14 +64,22 @@ public sealed partial class CudaModuleCache : IDisposable
     /// The kernel <paramref name="kernel"/> of the embedded source <paramref name="source"/> ("HashGrid.cu"),
     /// compiled with <paramref name="defines"/> (name → value, e.g. N_FEATURES → "2").
     /// </summary>
-    public CudaFunction GetFunction(string source, string kernel, IReadOnlyDictionary<string, string>? defines = null)
+    public CudaFunction GetFunction(string source, string kernel, IReadOnlyDictionary<string, string>? defines = null) =>
+        GetFunction(source, null, kernel, defines);
+
+    /// <summary>
+    /// Like <see cref="GetFunction(string, string, IReadOnlyDictionary{string, string}?)"/> for a source given as
+    /// text (tests' own kernels); it may include the embedded headers. Null <paramref name="text"/>: the embedded file.
+    /// </summary>
+    internal CudaFunction GetFunction(string source, string? text, string kernel, IReadOnlyDictionary<string, string>? defines)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var sorted = SortedDefines(defines);
-        string moduleKey = source + "|" + string.Join(";", sorted.Select(d => d.Key + "=" + d.Value));
+        string moduleKey = source + "|" + string.Join(";", sorted.Select(d => d.Key + "=" + d.Value))
+            + (text is null ? "" : "|text:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text))));
         if (_functions.TryGetValue((moduleKey, kernel), out var cached)) return cached;
 
-        var lazy = _modules.GetOrAdd(moduleKey, _ => new Lazy<nint>(() => Build(source, sorted), LazyThreadSafetyMode.ExecutionAndPublication));
+        var lazy = _modules.GetOrAdd(moduleKey, _ => new Lazy<nint>(() => Build(source, text ?? KernelSources.Read(source), sorted), LazyThreadSafetyMode.ExecutionAndPublication));
         nint module;
         try { module = lazy.Value; }
         catch
@@ -69,6 +89,12 @@ public sealed partial class CudaModuleCache : IDisposable
         }
         return _functions.GetOrAdd((moduleKey, kernel), _ =>
         {
+            if (_emulator is not null)
+            {
+                if (!NativeLibrary.TryGetExport(module, EmulatedKernelCompiler.LaunchEntryPrefix + kernel, out nint entry))
+                    throw new CudaException($"kernel {kernel} is not in {source} (declare it extern \"C\" __global__)");
+                return new CudaFunction(entry, kernel, source, emulated: true);
+            }
             _backend.EnsureCurrent();
             int r = cuModuleGetFunction(out nint f, module, kernel);
             if (r == CUDA_ERROR_NOT_FOUND)
@@ -78,10 +104,15 @@ public sealed partial class CudaModuleCache : IDisposable
         });
     }
 
-    nint Build(string source, IReadOnlyList<KeyValuePair<string, string>> defines)
+    nint Build(string source, string text, IReadOnlyList<KeyValuePair<string, string>> defines)
     {
-        string text = KernelSources.Read(source);
         var headers = IncludedHeaders(source, text);
+        if (_emulator is not null)
+        {
+            var (library, compiled) = _emulator.Build(source, text, headers, defines);
+            Interlocked.Increment(ref compiled ? ref _compiled : ref _diskHits);
+            return NativeLibrary.Load(library);
+        }
         var options = new List<string> { Target.Option };
         options.AddRange(BaseOptions);
         options.AddRange(defines.Select(d => $"-D{d.Key}={d.Value}"));
@@ -127,7 +158,11 @@ public sealed partial class CudaModuleCache : IDisposable
         _disposed = true;
         _backend.EnsureCurrent();
         foreach (var lazy in _modules.Values)
-            if (lazy.IsValueCreated) cuModuleUnload(lazy.Value); // best effort: the context release frees them anyway
+            if (lazy.IsValueCreated)
+            {
+                if (_emulator is not null) NativeLibrary.Free(lazy.Value);
+                else cuModuleUnload(lazy.Value); // best effort: the context release frees them anyway
+            }
         _modules.Clear();
         _functions.Clear();
     }

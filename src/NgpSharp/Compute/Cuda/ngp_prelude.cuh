@@ -195,6 +195,13 @@ NGP_DEVICE void ngp_mma_16816(float (&d)[4], const ngp_u32 (&a)[4], const ngp_u3
                    "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));
 }
 
+// ---- rounding conversions (kept here so kernels need no inline PTX; the host emulator mirrors them) ----
+/// cvt.rmi.s32.f32: floor(x) as an int, saturated to [INT_MIN, INT_MAX], NaN → 0 (C#'s int.CreateSaturating(floor(x))).
+NGP_DEVICE ngp_i32 ngp_floor_to_int_saturating(float x) { ngp_i32 i; asm("cvt.rmi.s32.f32 %0, %1;" : "=r"(i) : "f"(x)); return i; }
+
+/// sqrt.rn.f64: the IEEE square root of a double, correctly rounded (unaffected by --use_fast_math).
+NGP_DEVICE double ngp_sqrt_rn(double x) { double r; asm("sqrt.rn.f64 %0, %1;" : "=d"(r) : "d"(x)); return r; }
+
 // ---- small helpers ----
 NGP_DEVICE float ngp_clamp(float x, float lo, float hi) { return fminf(fmaxf(x, lo), hi); }
 NGP_DEVICE ngp_u32 ngp_div_round_up(ngp_u32 a, ngp_u32 b) { return (a + b - 1) / b; }

@@ -131,9 +131,7 @@ NGP_ARGS_SIZE(HashGridGradientsFromHalfArgs, 24);
 /// floor(pos) as a saturating int (NaN → 0): the same value as C#'s int.CreateSaturating(floor(pos)).
 NGP_DEVICE ngp_i32 grid_floor_to_int(float pos)
 {
-    ngp_i32 i;
-    asm("cvt.rmi.s32.f32 %0, %1;" : "=r"(i) : "f"(pos));
-    return i;
+    return ngp_floor_to_int_saturating(pos);
 }
 
 /// cell = floor(x·scale + 0.5) (uint32 wrap of negatives), w = interp(frac) and dw = d interp / d frac.

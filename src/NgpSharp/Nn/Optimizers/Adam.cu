@@ -30,7 +30,7 @@ struct AdamStepArgs
 };
 NGP_ARGS_SIZE(AdamStepArgs, 128);
 
-NGP_DEVICE double adam_sqrt(double x) { double r; asm("sqrt.rn.f64 %0, %1;" : "=d"(r) : "d"(x)); return r; }
+NGP_DEVICE double adam_sqrt(double x) { return ngp_sqrt_rn(x); }
 
 /// b^n by repeated squaring (≤ 32 products: a few double ulps, far below the float rounding that follows).
 NGP_DEVICE double adam_pow(double b, ngp_u32 n)
