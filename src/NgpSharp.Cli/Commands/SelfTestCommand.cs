@@ -23,6 +23,11 @@ public static class SelfTestCommand
             int deviceOnly = checks.RemoveAll(c => c.DeviceOnly);
             Console.WriteLine($"selftest --device cpu compares the CPU with itself: a check of the harness ({deviceOnly} GPU-only checks skipped)");
         }
+        if (backend is NgpSharp.Compute.Cuda.CudaBackend { IsEmulated: true })
+        {
+            int heavy = checks.RemoveAll(c => c.HeavyForEmulator);
+            Console.WriteLine($"selftest on the host emulator: {heavy} checks that take minutes there are left to a real GPU (smaller checks of the same kernels run)");
+        }
         Console.WriteLine($"selftest: {checks.Count} checks, {backend.Description} vs {CpuBackend.Shared.Description}");
         int failed = 0;
         Console.WriteLine($"{"check",-64} {"error",10} {"bound",9}  result   ms");

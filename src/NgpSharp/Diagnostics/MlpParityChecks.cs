@@ -89,7 +89,8 @@ public static class MlpParityChecks
     static ParityCheck Fused(int inW, int width, int hidden, int outW, Activation act, Activation outAct, int batch, Parts parts) =>
         new(Name("fused fp16", inW, width, hidden, outW, act, outAct, batch, parts), (cpu, device) => Compare(cpu, device,
             be => new Mlp<float>(be, inW, outW, width, hidden, act, outAct, "FullyFusedMLP"),
-            batch, Parity.Fp16Bound, parts, MathF.Sqrt(3f / width), expectFused: true)) { DeviceOnly = true };
+            batch, Parity.Fp16Bound, parts, MathF.Sqrt(3f / width), expectFused: true))
+        { DeviceOnly = true, HeavyForEmulator = batch > 8192 };
 
     static ParityResult Compare(Backend cpu, Backend device, Func<Backend, Mlp<float>> create, int batch, double bound, Parts parts,
         float paramScale, bool expectFused, ulong seed = 7)

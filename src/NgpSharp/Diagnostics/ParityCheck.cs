@@ -9,6 +9,12 @@ public sealed record ParityCheck(string Name, Func<Backend, Backend, ParityResul
 {
     /// <summary>Checks a path only a GPU has (fp16 tensor cores); meaningless when the "device" is a CPU.</summary>
     public bool DeviceOnly { get; init; }
+
+    /// <summary>
+    /// Takes minutes in the host CUDA emulator (large tensor-core batches); the emulated test run leaves it to a real
+    /// GPU's selftest, since smaller checks of the same kernels run there too.
+    /// </summary>
+    public bool HeavyForEmulator { get; init; }
 }
 
 /// <summary>What one parity check measured.</summary>

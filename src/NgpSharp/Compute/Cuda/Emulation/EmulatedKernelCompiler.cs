@@ -116,7 +116,7 @@ public sealed partial class EmulatedKernelCompiler
     [GeneratedRegex(@"\bstatic\s+__shared__\b|\b__shared__\s+static\b")]
     private static partial Regex StaticShared();
 
-    [GeneratedRegex(@"\bextern\s+__shared__\s+(?:(?:alignas|__align__)\s*\([^)]*\)\s*)?(?<type>[A-Za-z_][A-Za-z0-9_\s\*]*?)\s*(?:(?:alignas|__align__)\s*\([^)]*\)\s*)?\b(?<name>[A-Za-z_][A-Za-z0-9_]*)\s*\[\s*\]\s*;")]
+    [GeneratedRegex(@"\bextern\s+__shared__\s+(?:(?:(?:alignas|__align__)\s*\([^)]*\)|__attribute__\s*\(\([^()]*(?:\([^()]*\))?[^()]*\)\))\s*)?(?<type>[A-Za-z_][A-Za-z0-9_\s\*]*?)\s*(?:(?:(?:alignas|__align__)\s*\([^)]*\)|__attribute__\s*\(\([^()]*(?:\([^()]*\))?[^()]*\)\))\s*)?\b(?<name>[A-Za-z_][A-Za-z0-9_]*)\s*\[\s*\]\s*;")]
     private static partial Regex DynamicShared();
 
     /// <summary>The kernels <paramref name="text"/> defines (outside comments), in order of appearance, distinct.</summary>
