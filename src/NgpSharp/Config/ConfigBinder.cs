@@ -45,6 +45,12 @@ public static class ConfigBinder
             if (given.Contains(prop)) continue;
             string keyPath = ConfigPath.Join(path, prop.Key);
             object? v = prop.Info.GetValue(instance);
+            // A nested section left out entirely is still validated (its own required keys and ranges).
+            if (v is not null && ConfigSchema.IsSettingsObject(prop.Info.PropertyType) && !prop.Required)
+            {
+                v = BindObject(prop.Info.PropertyType, new ConfigMapping { Mark = map.Mark }, keyPath, v);
+                prop.Info.SetValue(instance, v);
+            }
             if (prop.Required || (v is null && !prop.NullableReference && !IsNullableValue(prop.Info.PropertyType)))
                 throw new ConfigException($"{map.Mark}: {keyPath}: missing required key ({Expected(prop.Info.PropertyType)})");
             CheckRange(prop, v, keyPath, map.Mark);
@@ -202,8 +208,9 @@ public static class ConfigBinder
         ConfigSequence s => new JsonArray([.. s.Items.Select(ToJson)]),
         ConfigScalar { Kind: ScalarKind.Null } => null,
         ConfigScalar { Kind: ScalarKind.Bool } b => JsonValue.Create(b.Text.Equals("true", StringComparison.OrdinalIgnoreCase)),
-        ConfigScalar { Kind: ScalarKind.Int } i when i.TryGetInt64(out long l) => JsonValue.Create(l),
-        ConfigScalar { Kind: ScalarKind.Int or ScalarKind.Float } f when f.TryGetDouble(out double d) && double.IsFinite(d) => JsonValue.Create(d),
+        // Numbers go through the JSON parser so readers can take them as any numeric type (int, float, ...).
+        ConfigScalar { Kind: ScalarKind.Int } i when i.TryGetInt64(out long l) => JsonNode.Parse(l.ToString(CultureInfo.InvariantCulture)),
+        ConfigScalar { Kind: ScalarKind.Int or ScalarKind.Float } f when f.TryGetDouble(out double d) && double.IsFinite(d) => JsonNode.Parse(d.ToString("R", CultureInfo.InvariantCulture)),
         ConfigScalar sc => JsonValue.Create(sc.Text),
         _ => null,
     };

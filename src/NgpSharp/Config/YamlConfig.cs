@@ -39,6 +39,8 @@ public static class YamlConfig
         var stream = new YamlStream();
         try { stream.Load(new StringReader(yaml)); }
         catch (YamlException e) { throw new ConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {InnermostMessage(e)}", e); }
+        // YamlDotNet 16 throws this (without a position) for some malformed input, e.g. an unclosed flow list.
+        catch (InvalidOperationException e) { throw new ConfigException($"{source}: invalid YAML (an unclosed [ or {{ ?): {e.Message}", e); }
         if (stream.Documents.Count == 0) return new ConfigMapping { Mark = new(source, 1, 1) };
         if (stream.Documents.Count > 1) throw new ConfigException($"{source}: expected one YAML document, found {stream.Documents.Count}");
         var root = Convert(stream.Documents[0].RootNode, source, "");
@@ -63,7 +65,7 @@ public static class YamlConfig
         {
             case YamlScalarNode s:
                 string text = s.Value ?? "";
-                bool isString = s.Style is not ScalarStyle.Plain and not ScalarStyle.Any || s.Tag.Value == "tag:yaml.org,2002:str";
+                bool isString = s.Style is not ScalarStyle.Plain and not ScalarStyle.Any || (!s.Tag.IsEmpty && s.Tag.Value == "tag:yaml.org,2002:str");
                 return isString ? ConfigScalar.String(text, mark) : ConfigScalar.Plain(text, mark);
             case YamlSequenceNode seq:
                 var list = new ConfigSequence { Mark = mark };
@@ -116,6 +118,7 @@ public static class YamlConfig
             var stream = new YamlStream();
             try { stream.Load(new StringReader(t)); }
             catch (YamlException e) { throw new ConfigException($"{mark}: invalid value: {InnermostMessage(e)}", e); }
+            catch (InvalidOperationException e) { throw new ConfigException($"{mark}: invalid value (an unclosed [ or {{ ?)", e); }
             return Remark(Convert(stream.Documents[0].RootNode, mark.Source, ""), mark);
         }
         return ConfigScalar.Plain(t, mark);
