@@ -169,7 +169,10 @@ public sealed class ConfigInterpolation
             return ConfigResolvers.Invoke(call.Name, args, ctx.Holder.Mark, ctx.Path, call.Source);
         }
         var reference = (Reference)part;
-        string key = ((ConfigScalar)EvaluateTemplate(reference.Key, ctx, keepType: false) is var k && k.Kind == ScalarKind.Null ? "" : k.Text).Trim();
+        var keyNode = EvaluateTemplate(reference.Key, ctx, keepType: false);
+        if (keyNode is not ConfigScalar k)
+            throw new ConfigException($"{ctx.Holder.Mark}: {ctx.Path}: the key in {reference.Source} is {ConfigResolvers.Describe(keyNode)}, not text");
+        string key = (k.Kind == ScalarKind.Null ? "" : k.Text).Trim();
         string[] target;
         if (key.StartsWith('.'))
         {

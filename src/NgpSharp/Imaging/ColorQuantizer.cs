@@ -20,23 +20,24 @@ static class ColorQuantizer
         var colors = counts.Keys.ToArray();
         var weights = new long[colors.Length];
         for (int i = 0; i < colors.Length; i++) weights[i] = counts[colors[i]];
-        var boxes = new List<(int Start, int Length)> { (0, colors.Length) };
+        // Each box remembers its widest channel and that channel's range, so picking the next split is O(boxes).
+        var boxes = new List<(int Start, int Length, int Range, int Channel)> { Measure(colors, 0, colors.Length) };
         while (boxes.Count < maxColors)
         {
-            int best = -1, bestRange = 0, bestChannel = 0;
+            int best = -1, bestRange = 0;
             for (int b = 0; b < boxes.Count; b++)
-            {
-                if (boxes[b].Length < 2) continue;
-                for (int c = 0; c < 3; c++)
-                {
-                    int range = Range(colors, boxes[b], c);
-                    if (range > bestRange) { bestRange = range; best = b; bestChannel = c; }
-                }
-            }
+                if (boxes[b].Length > 1 && boxes[b].Range > bestRange) { bestRange = boxes[b].Range; best = b; }
             if (best < 0) break;
-            var (start, length) = boxes[best];
-            int shift = 16 - 8 * bestChannel;
-            Array.Sort(colors, weights, start, length, Comparer<int>.Create((x, y) => ((x >> shift) & 255).CompareTo((y >> shift) & 255)));
+            var (start, length, _, channel) = boxes[best];
+            int shift = 16 - 8 * channel;
+            var keys = new int[length];
+            for (int i = 0; i < length; i++) keys[i] = (((colors[start + i] >> shift) & 255) << 24) | (colors[start + i] & 0xFFFFFF);
+            var order = Enumerable.Range(start, length).ToArray();
+            Array.Sort(keys, order);
+            var sortedColors = order.Select(i => colors[i]).ToArray();
+            var sortedWeights = order.Select(i => weights[i]).ToArray();
+            sortedColors.CopyTo(colors, start);
+            sortedWeights.CopyTo(weights, start);
             long total = 0;
             for (int i = start; i < start + length; i++) total += weights[i];
             long acc = 0;
@@ -47,8 +48,8 @@ static class ColorQuantizer
                 split = i + 1;
                 if (2 * acc >= total) break;
             }
-            boxes[best] = (start, split - start);
-            boxes.Add((split, start + length - split));
+            boxes[best] = Measure(colors, start, split - start);
+            boxes.Add(Measure(colors, split, start + length - split));
         }
         var palette = new int[boxes.Count];
         for (int b = 0; b < boxes.Count; b++)
@@ -64,11 +65,16 @@ static class ColorQuantizer
         return palette;
     }
 
-    static int Range(int[] colors, (int Start, int Length) box, int channel)
+    static (int Start, int Length, int Range, int Channel) Measure(int[] colors, int start, int length)
     {
-        int shift = 16 - 8 * channel, lo = 255, hi = 0;
-        for (int i = box.Start; i < box.Start + box.Length; i++) { int v = (colors[i] >> shift) & 255; lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
-        return hi - lo;
+        int bestRange = -1, bestChannel = 0;
+        for (int c = 0; c < 3; c++)
+        {
+            int shift = 16 - 8 * c, lo = 255, hi = 0;
+            for (int i = start; i < start + length; i++) { int v = (colors[i] >> shift) & 255; lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
+            if (hi - lo > bestRange) { bestRange = hi - lo; bestChannel = c; }
+        }
+        return (start, length, bestRange, bestChannel);
     }
 
     /// <summary>Palette indices for pixels: [height, width] row-major. Exact palettes map exactly (no dithering).</summary>

@@ -37,7 +37,11 @@ public sealed class GifWriter
     readonly int[]? _globalPalette;
     bool _finished;
 
-    /// <param name="globalPalette">packed 0xRRGGBB colours written as the global colour table (frames then use it), or null.</param>
+    /// <summary>
+    /// Starts a GIF of <paramref name="width"/>×<paramref name="height"/> on <paramref name="output"/> (header and loop
+    /// extension written now). <paramref name="globalPalette"/>: packed 0xRRGGBB colours written as the global colour
+    /// table (every frame then uses it), or null for a palette per frame.
+    /// </summary>
     public GifWriter(Stream output, int width, int height, GifOptions? options = null, int[]? globalPalette = null)
     {
         if (width is < 1 or > 65535 || height is < 1 or > 65535) throw new ArgumentOutOfRangeException(nameof(width), $"GIF size {width}×{height} must be 1–65535 per side");

@@ -195,6 +195,8 @@ public class YamlConfigTests
     {
         Assert.Contains("unknown resolver \"nope\"", Assert.Throws<ConfigException>(() => Resolve("a: ${nope:1}\n")).Message);
         Assert.Contains("unclosed", Assert.Throws<ConfigException>(() => Resolve("a: x${b\nb: 1\n")).Message);
+        Assert.Contains("not text", Assert.Throws<ConfigException>(() => Resolve("a: ${${b}}\nb: [1]\n")).Message);
+        Assert.Equal("2", Scalar(Resolve("a: ${${b}}\nb: c\nc: 2\n"), "a").Text);
         Assert.Contains("cannot be part of a string", Assert.Throws<ConfigException>(() => Resolve("a: x${b}\nb: [1]\n")).Message);
     }
 
