@@ -28,18 +28,6 @@ public static class Png
     /// <summary>Writes <paramref name="image"/> as a PNG, atomically (temp file in the same folder, then rename).</summary>
     public static void Write(string path, Image image, int bitDepth = 8)
     {
-        byte[] bytes = Encode(image, bitDepth);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        NgpSharp.Compute.AtomicFile.WriteAllBytes(path, Encode(image, bitDepth));
     }
 }

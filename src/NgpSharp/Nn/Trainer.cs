@@ -100,12 +100,10 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     /// <summary>Writes parameters, optimizer state and counters atomically (temp file, then rename).</summary>
     public void SaveCheckpoint(string path)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        using (var stream = File.Create(temp))
-        using (var w = new BinaryWriter(stream))
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, stream =>
         {
+            using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
             w.Write(CheckpointMagic);
             w.Write(CheckpointVersion);
             w.Write(System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
@@ -115,9 +113,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
             w.Write(MemoryMarshal.AsBytes<T>(Model.Backend.ToArray(_params.All)));
             Optimizer.SaveState(w);
             w.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
+        }, flushToDisk: true);
     }
 
     /// <summary>Restores what <see cref="SaveCheckpoint"/> wrote for the same model and optimizer configuration.</summary>
