@@ -41,6 +41,9 @@ public sealed class NerfDataset
     public Vector3 AabbMin { get; }
     public Vector3 AabbMax { get; }
 
+    /// <summary>The scene box as an <see cref="Geometry.Aabb"/> (what the occupancy grid and marcher take).</summary>
+    public Geometry.Aabb Aabb => new(AabbMin, AabbMax);
+
     /// <summary>The cascade-0 box edge length: (AabbMax − AabbMin).X / AabbScale (3 for nerf_synthetic, 1 for instant-ngp files).</summary>
     public float UnitBoxSize => (AabbMax.X - AabbMin.X) / AabbScale;
 
