@@ -43,6 +43,7 @@ public static class TrainCommand
         var bar = new ProgressBar(quiet);
         var clock = Stopwatch.StartNew();
         var window = new Window();
+        var total = new Window();
         NerfStep last = default;
         long startStep = trainer.StepCount;
         while (trainer.StepCount < t.MaxSteps && !(t.MaxSeconds is { } limit && clock.Elapsed.TotalSeconds >= limit))
@@ -50,6 +51,8 @@ public static class TrainCommand
             var before = clock.Elapsed;
             last = trainer.Step();
             window.Add(last, (clock.Elapsed - before).TotalSeconds);
+            window.Add(trainer.LastTimings);
+            total.Add(trainer.LastTimings);
             long step = trainer.StepCount;
             if (step % t.LogEvery == 0 || step == t.MaxSteps)
             {
@@ -72,6 +75,10 @@ public static class TrainCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{steps} steps in {seconds:F1} s ({(steps > 0 ? seconds / steps : 0):F3} s/step) · last loss {last.Loss:E3}, batch PSNR {last.Psnr:F2} dB"));
+            var p = total.Timings;
+            if (steps > 0)
+                Console.WriteLine(FormattableString.Invariant(
+                    $"time per step: grid {p.Grid / steps * 1e3:F1} ms · rays {p.Rays / steps * 1e3:F1} · march {p.March / steps * 1e3:F1} · forward {p.Forward / steps * 1e3:F1} · render+loss {p.Render / steps * 1e3:F1} · backward {p.Backward / steps * 1e3:F1} · optimizer {p.Optimizer / steps * 1e3:F1}"));
             if (trainer.SkippedSteps > 0) Console.WriteLine($"warning: {trainer.SkippedSteps} steps had NaN/Inf and were skipped");
             Console.WriteLine($"wrote {run.ParsedConfigPath}, {run.MetricsCsvPath}, {ckpt}");
             Console.WriteLine($"next: ngp test --run {run.Root}");
@@ -103,12 +110,16 @@ public static class TrainCommand
     sealed class Window
     {
         double _loss, _psnr, _seconds, _rays, _samples;
+        NerfStepTimings _t;
         public int Count { get; private set; }
         public void Add(NerfStep s, double seconds)
         {
             _loss += s.Loss; _psnr += s.Psnr; _seconds += seconds; _rays += s.Rays; _samples += s.Samples;
             Count++;
         }
+        public void Add(NerfStepTimings t) => _t = new(_t.Grid + t.Grid, _t.Rays + t.Rays, _t.March + t.March, _t.Forward + t.Forward,
+            _t.Render + t.Render, _t.Backward + t.Backward, _t.Optimizer + t.Optimizer);
+        public NerfStepTimings Timings => _t;
         public double Loss => _loss / Math.Max(1, Count);
         public double Psnr => _psnr / Math.Max(1, Count);
         public double Rays => _rays / Math.Max(1, Count);

@@ -62,6 +62,8 @@ public sealed record NerfModelSettings
     /// <summary>Steps during which every cell is refreshed at each update (instant-ngp: 256).</summary>
     [Range(0, 1_000_000)] public int GridWarmupSteps { get; init; } = 256;
     [Range(1, 1_000_000)] public int GridUpdateInterval { get; init; } = 16;
+    /// <summary>every_step_then_interval (DESIGN §4, nerfacc) or instant_ngp (testbed.cu: ever sparser updates up to step 256).</summary>
+    public Geometry.OccupancyUpdateSchedule GridSchedule { get; init; } = Geometry.OccupancyUpdateSchedule.EveryStepThenInterval;
     [Range(0, 1)] public float GridDecay { get; init; } = 0.95f;
 }
 

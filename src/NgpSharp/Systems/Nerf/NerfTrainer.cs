@@ -19,6 +19,12 @@ namespace NgpSharp.Systems.Nerf;
 /// <param name="Skipped">True when the loss or a gradient was NaN/Inf and the update was skipped.</param>
 public readonly record struct NerfStep(double Loss, double Psnr, int Rays, int Samples, long UsedSamples, bool Skipped);
 
+/// <summary>Seconds one step spent per phase (for profiling and the progress report).</summary>
+public readonly record struct NerfStepTimings(double Grid, double Rays, double March, double Forward, double Render, double Backward, double Optimizer)
+{
+    public double Total => Grid + Rays + March + Forward + Render + Backward + Optimizer;
+}
+
 /// <summary>
 /// instant-ngp's NeRF training loop on the CPU backend: occupancy-grid update, ray sampling with random
 /// backgrounds, jittered marching, network forward on every sample, volume rendering, Huber loss in sRGB,
@@ -90,6 +96,9 @@ public sealed partial class NerfTrainer : IDisposable
     public long StepCount { get; private set; }
     public long SkippedSteps { get; private set; }
 
+    /// <summary>Where the last step's time went.</summary>
+    public NerfStepTimings LastTimings { get; private set; }
+
     /// <summary>Rays the next step will march.</summary>
     public int RaysPerStep { get; private set; }
 
@@ -126,7 +135,7 @@ public sealed partial class NerfTrainer : IDisposable
         var cascades = OccupancyGrid.CascadesForAabbScale(Scene.AabbScale);
         var grid = new OccupancyGrid(Scene.UnitBox, cascades, m.GridResolution, Scene.UnitBox.Scaled(MathF.Min(Scene.AabbScale, 1 << (cascades - 1))))
         {
-            Decay = m.GridDecay, WarmupSteps = m.GridWarmupSteps, UpdateInterval = m.GridUpdateInterval,
+            Decay = m.GridDecay, WarmupSteps = m.GridWarmupSteps, UpdateInterval = m.GridUpdateInterval, Schedule = m.GridSchedule,
         };
         return grid;
     }
@@ -160,7 +169,10 @@ public sealed partial class NerfTrainer : IDisposable
     public NerfStep Step()
     {
         if (StepCount > int.MaxValue) throw new InvalidOperationException("NeRF training: step counter overflow");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double Lap() { double t = clock.Elapsed.TotalSeconds; clock.Restart(); return t; }
         Grid.Update((int)StepCount, EvaluateDensity, ref _rng);
+        double tGrid = Lap();
 
         int rays = RaysPerStep;
         EnsureHost(ref _origins, 3 * rays); EnsureHost(ref _directions, 3 * rays); EnsureHost(ref _rgbaHost, 4 * rays);
@@ -171,9 +183,11 @@ public sealed partial class NerfTrainer : IDisposable
         var target = _target.Matrix(rays, 3);
         NerfLoss<float>.CompositeOnBackground(rgba, background, target);
 
+        double tRays = Lap();
         if (_samples is null || _samples.RayCount != rays) _samples = new RaySamples(rays, Math.Max(_samples?.TStarts.Length ?? 0, 4 * rays));
         RayMarcher.March(_origins.AsSpan(0, 3 * rays), _directions.AsSpan(0, 3 * rays), Grid, _march, ref _rng, _samples);
         int samples = _samples.Count;
+        double tMarch = Lap(), tForward, tRender;
 
         int batch = PaddedBatch(samples);
         var input = _input.Matrix(batch, NerfNetwork<float>.InputDims);
@@ -185,6 +199,7 @@ public sealed partial class NerfTrainer : IDisposable
         double loss, psnr;
         using (var ctx = Network.Forward(input, output))
         {
+            tForward = Lap();
             var density = new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1);
             var colour = new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3);
             _renderer.Forward(_samples, density, colour, background, _render);
@@ -192,13 +207,16 @@ public sealed partial class NerfTrainer : IDisposable
             psnr = NerfLoss<float>.Psnr(_render.Colour, target);
             _renderer.Backward(_samples, density, colour, background, _render, dLdColour,
                 new ColumnRange<float>(dLdOutput, NerfNetwork<float>.DensityColumn, 1), new ColumnRange<float>(dLdOutput, NerfNetwork<float>.ColourColumn, 3));
+            tRender = Lap();
             Network.Backward(ctx, input, output, dLdOutput, null, GradientMode.Overwrite);
         }
+        double tBackward = Lap();
         long used = _render.TotalUsed;
         StepCount++;
         bool finite = double.IsFinite(loss) && Compute.Cpu.CpuReductions.AllFinite<float>(_gradients.All.AsSpan());
         if (finite) Optimizer.Step(1f, _params.All, _gradients.All);
         else SkippedSteps++;
+        LastTimings = new NerfStepTimings(tGrid, tRays, tMarch, tForward, tRender, tBackward, Lap());
 
         // instant-ngp: rays ← rays·target/measured, rounded up to the ray granularity and clamped.
         long next = samples == 0 ? 2L * rays : (long)Math.Ceiling((double)rays * Settings.Trainer.TargetSamplesPerStep / samples);
