@@ -5,7 +5,7 @@ using Xunit;
 
 namespace NgpSharp.Tests.Cli;
 
-/// <summary>`ngp train` and `ngp test` in-process on the bunny at 50×50 with tiny settings.</summary>
+/// <summary>`ngp train` and `ngp test` in-process on the bunny at 25×25 with tiny settings.</summary>
 [Collection("Console")]
 public sealed class NerfCliTests : IDisposable
 {
@@ -26,11 +26,11 @@ public sealed class NerfCliTests : IDisposable
     static string[] Small(params string[] extra) =>
     [
         "train", "--config", NerfTrainerTests.ConfigPath(), "--device", "cpu",
-        $"dataset.root={TestData.Path("bunny", "nerf")}", "dataset.downscale=8", "dataset.test_split=val",
+        $"dataset.root={TestData.Path("bunny", "nerf")}", "dataset.downscale=16", "dataset.test_split=val",
         "model.grid_resolution=32", "model.grid_warmup_steps=4", "model.grid_update_interval=4",
         "model.encoding={n_levels: 8, log2_hashmap_size: 14}",
-        "trainer.initial_rays=256", "trainer.target_samples_per_step=4096", "renderer.max_samples_per_ray=128",
-        "renderer.video_frames=3", "renderer.video_downscale=2",
+        "trainer.initial_rays=256", "trainer.target_samples_per_step=4096", "renderer.max_samples_per_ray=64",
+        "renderer.video_frames=2", "renderer.video_downscale=2",
         .. extra,
     ];
 
@@ -41,7 +41,7 @@ public sealed class NerfCliTests : IDisposable
         var (code, output, error) = Ngp([.. Small("trainer.max_steps=12", "trainer.checkpoint_every=5", "trainer.log_every=4"), "--out", run]);
         Assert.True(code == 0, error + output);
         Assert.True(File.Exists(Path.Combine(run, "config", "parsed.yaml")));
-        Assert.Contains("downscale: 8", File.ReadAllText(Path.Combine(run, "config", "parsed.yaml")));
+        Assert.Contains("downscale: 16", File.ReadAllText(Path.Combine(run, "config", "parsed.yaml")));
         var csv = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
         Assert.Equal("step,loss,lr,psnr,samples_per_s,rays,samples", csv[0]);
         Assert.Equal(["4", "8", "12"], csv.Skip(1).Select(l => l.Split(',')[0]));
@@ -53,7 +53,7 @@ public sealed class NerfCliTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"{i:D3}.png"), Directory.GetFiles(Path.Combine(run, "save", "test")).Select(Path.GetFileName).Order());
         Assert.Equal(10, Directory.GetFiles(Path.Combine(run, "save", "test_depth")).Length);
         var first = NgpSharp.Imaging.Png.Read(Path.Combine(run, "save", "test", "000.png"));
-        Assert.Equal((50, 50), (first.Width, first.Height));
+        Assert.Equal((25, 25), (first.Width, first.Height));
         Assert.True(File.Exists(Path.Combine(run, "save", "video.gif")) || File.Exists(Path.Combine(run, "save", "video.mp4")));
         var metrics = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")))!;
         Assert.Equal(10, (int)metrics["count"]!);
