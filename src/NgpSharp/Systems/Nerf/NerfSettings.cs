@@ -77,6 +77,9 @@ public sealed record NerfTrainerSettings
     [Range(1, 1 << 22), ConfigAlias("max_train_num_rays")] public int MaxRays { get; init; } = 1 << 16;
     /// <summary>Samples a step aims for (instant-ngp on a GPU: 2^18; 2^15 is a CPU-sized step).</summary>
     [Range(64, 1 << 24)] public int TargetSamplesPerStep { get; init; } = 1 << 15;
+    /// <summary>instant-ngp's compaction: an inference pass over all samples, then forward/backward only on the
+    /// samples composited before early termination; rays adapt to the compacted count.</summary>
+    public bool Compaction { get; init; } = true;
     [Range(0, 100_000_000), ConfigAlias("save_every_n_steps")] public int CheckpointEvery { get; init; } = 1000;
     [Range(0, 1000)] public int KeepCheckpoints { get; init; } = 3;
     [Range(1, 100_000_000), ConfigAlias("log_every_n_steps")] public int LogEvery { get; init; } = 10;

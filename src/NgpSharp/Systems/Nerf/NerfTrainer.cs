@@ -42,6 +42,8 @@ public sealed partial class NerfTrainer : IDisposable
     readonly NerfLoss<float> _loss;
     readonly VolumeRenderOutput<float> _render;
     readonly MarchSettings _march;
+    readonly Growable _inputTrained, _outputTrained;
+    RaySamples? _compacted;
     readonly Growable _input, _output, _dLdOutput, _background, _rgba, _target, _dLdColour, _densityPositions, _densityRaw;
     float[] _origins = [], _directions = [], _rgbaHost = [];
     RaySamples? _samples;
@@ -72,6 +74,7 @@ public sealed partial class NerfTrainer : IDisposable
         _march = new MarchSettings { ConeAngle = settings.Renderer.ConeAngle, MaxSamplesPerRay = settings.Renderer.MaxSamplesPerRay };
         _loss = new NerfLoss<float>(backend);
         _render = new VolumeRenderOutput<float>(backend);
+        _inputTrained = new(backend); _outputTrained = new(backend);
         _input = new(backend); _output = new(backend); _dLdOutput = new(backend); _background = new(backend); _rgba = new(backend);
         _target = new(backend); _dLdColour = new(backend); _densityPositions = new(backend); _densityRaw = new(backend);
         RaysPerStep = RoundRays(settings.Trainer.InitialRays);
@@ -189,10 +192,22 @@ public sealed partial class NerfTrainer : IDisposable
         int samples = _samples.Count;
         double tMarch = Lap(), tForward, tRender;
 
-        int batch = PaddedBatch(samples);
-        var input = _input.Matrix(batch, NerfNetwork<float>.InputDims);
-        FillNetworkInput(_samples, _origins, _directions, input);
-        var output = _output.Matrix(batch, NerfNetwork<float>.OutputDims);
+        var trained = _samples;
+        if (Settings.Trainer.Compaction)
+        {
+            // instant-ngp: an inference pass finds where each ray terminates; only those samples are trained on.
+            var all = _input.Matrix(PaddedBatch(samples), NerfNetwork<float>.InputDims);
+            FillNetworkInput(_samples, _origins, _directions, all);
+            var allOut = _output.Matrix(all.Rows, NerfNetwork<float>.OutputDims);
+            Network.Inference(all, allOut);
+            _renderer.Forward(_samples, new ColumnRange<float>(allOut, NerfNetwork<float>.DensityColumn, 1),
+                new ColumnRange<float>(allOut, NerfNetwork<float>.ColourColumn, 3), background, _render);
+            trained = Compact(_samples, _render.UsedCounts, ref _compacted);
+        }
+        int batch = PaddedBatch(trained.Count);
+        var input = _inputTrained.Matrix(batch, NerfNetwork<float>.InputDims);
+        FillNetworkInput(trained, _origins, _directions, input);
+        var output = _outputTrained.Matrix(batch, NerfNetwork<float>.OutputDims);
         var dLdOutput = _dLdOutput.Matrix(batch, NerfNetwork<float>.OutputDims);
         dLdOutput.AsSpan().Clear();
         var dLdColour = _dLdColour.Matrix(rays, 3);
@@ -202,10 +217,10 @@ public sealed partial class NerfTrainer : IDisposable
             tForward = Lap();
             var density = new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1);
             var colour = new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3);
-            _renderer.Forward(_samples, density, colour, background, _render);
+            _renderer.Forward(trained, density, colour, background, _render);
             loss = _loss.Evaluate(1f, _render.Colour, target, dLdColour);
             psnr = NerfLoss<float>.Psnr(_render.Colour, target);
-            _renderer.Backward(_samples, density, colour, background, _render, dLdColour,
+            _renderer.Backward(trained, density, colour, background, _render, dLdColour,
                 new ColumnRange<float>(dLdOutput, NerfNetwork<float>.DensityColumn, 1), new ColumnRange<float>(dLdOutput, NerfNetwork<float>.ColourColumn, 3));
             tRender = Lap();
             Network.Backward(ctx, input, output, dLdOutput, null, GradientMode.Overwrite);
@@ -219,9 +234,34 @@ public sealed partial class NerfTrainer : IDisposable
         LastTimings = new NerfStepTimings(tGrid, tRays, tMarch, tForward, tRender, tBackward, Lap());
 
         // instant-ngp: rays ← rays·target/measured, rounded up to the ray granularity and clamped.
-        long next = samples == 0 ? 2L * rays : (long)Math.Ceiling((double)rays * Settings.Trainer.TargetSamplesPerStep / samples);
+        // With compaction the measured count is the compacted one, as in instant-ngp.
+        long measured = Settings.Trainer.Compaction ? used : samples;
+        long next = measured == 0 ? 2L * rays : (long)Math.Ceiling((double)rays * Settings.Trainer.TargetSamplesPerStep / measured);
         RaysPerStep = RoundRays((int)Math.Clamp(next, RayGranularity, Settings.Trainer.MaxRays));
         return new NerfStep(loss, psnr, rays, samples, used, !finite);
+    }
+
+    /// <summary>The first usedCounts[r] samples of each ray r, packed (instant-ngp's compacted training batch).</summary>
+    static RaySamples Compact(RaySamples samples, ReadOnlySpan<int> usedCounts, ref RaySamples? into)
+    {
+        int rays = samples.RayCount;
+        long total = 0;
+        foreach (int n in usedCounts) total += n;
+        if (into is null || into.RayCount != rays) into = new RaySamples(rays, (int)Math.Max(total, into?.TStarts.Length ?? 0));
+        into.EnsureCapacity((int)total);
+        int o = 0;
+        for (int r = 0; r < rays; r++)
+        {
+            int n = usedCounts[r], from = samples.RayOffsets[r];
+            into.RayOffsets[r] = o;
+            into.RayCounts[r] = n;
+            Array.Copy(samples.RayIndices, from, into.RayIndices, o, n);
+            Array.Copy(samples.TStarts, from, into.TStarts, o, n);
+            Array.Copy(samples.TEnds, from, into.TEnds, o, n);
+            o += n;
+        }
+        into.Count = o;
+        return into;
     }
 
     RayBackground<float> TrainingBackground(int rays)
@@ -271,6 +311,7 @@ public sealed partial class NerfTrainer : IDisposable
 
     public void Dispose()
     {
+        _inputTrained.Dispose(); _outputTrained.Dispose();
         _input.Dispose(); _output.Dispose(); _dLdOutput.Dispose(); _background.Dispose(); _rgba.Dispose();
         _target.Dispose(); _dLdColour.Dispose(); _densityPositions.Dispose(); _densityRaw.Dispose();
         _render.Dispose(); _loss.Dispose();
