@@ -12,8 +12,12 @@ public static class TrainCommand
 {
     public const string Usage = "ngp train --config configs/nerf-blender.yaml [dotted.key=value ...] [--device auto|cpu] [--out RUN_DIR] [--resume CKPT] [--quiet]";
 
-    /// <summary>metrics.csv columns: averages over the steps since the previous row.</summary>
-    public static readonly IReadOnlyList<string> MetricsColumns = ["step", "loss", "lr", "psnr", "samples_per_s", "rays", "samples"];
+    /// <summary>
+    /// metrics.csv columns, averages over the steps since the previous row: samples = marched samples per step,
+    /// trained_samples = those composited before early termination (the network's training batch with compaction),
+    /// samples_per_s = marched samples per second of step time.
+    /// </summary>
+    public static readonly IReadOnlyList<string> MetricsColumns = ["step", "loss", "lr", "psnr", "samples_per_s", "rays", "samples", "trained_samples"];
 
     public static int Run(CommandLine cl)
     {
@@ -56,18 +60,18 @@ public static class TrainCommand
             long step = trainer.StepCount;
             if (step % t.LogEvery == 0 || step == t.MaxSteps)
             {
-                metrics.Append(step, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples);
+                metrics.Append(step, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples, window.Trained);
                 metrics.Flush();
                 window = new Window();
             }
             if (t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) Checkpoint(trainer, run, t.KeepCheckpoints);
             double samplesPerSecond = window.Count > 0 ? window.SamplesPerSecond : 0;
             bar.Report(step, t.MaxSteps, clock.Elapsed * ((double)(step) / Math.Max(1, step - startStep)), string.Create(CultureInfo.InvariantCulture,
-                $"loss {last.Loss:E3} · PSNR {last.Psnr:F2} dB · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples · {ProgressBar.Si(samplesPerSecond)} samples/s"));
+                $"loss {last.Loss:E3} · PSNR {last.Psnr:F2} dB · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples ({ProgressBar.Si(last.UsedSamples)} trained) · {ProgressBar.Si(samplesPerSecond)} samples/s"));
         }
         bar.Finish();
         if (window.Count > 0)
-            metrics.Append(trainer.StepCount, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples);
+            metrics.Append(trainer.StepCount, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples, window.Trained);
         string ckpt = Checkpoint(trainer, run, t.KeepCheckpoints);
         double seconds = clock.Elapsed.TotalSeconds;
         long steps = trainer.StepCount - startStep;
@@ -109,12 +113,12 @@ public static class TrainCommand
     /// <summary>Averages of the steps since the last metrics row.</summary>
     sealed class Window
     {
-        double _loss, _psnr, _seconds, _rays, _samples;
+        double _loss, _psnr, _seconds, _rays, _samples, _trained;
         NerfStepTimings _t;
         public int Count { get; private set; }
         public void Add(NerfStep s, double seconds)
         {
-            _loss += s.Loss; _psnr += s.Psnr; _seconds += seconds; _rays += s.Rays; _samples += s.Samples;
+            _loss += s.Loss; _psnr += s.Psnr; _seconds += seconds; _rays += s.Rays; _samples += s.Samples; _trained += s.UsedSamples;
             Count++;
         }
         public void Add(NerfStepTimings t) => _t = new(_t.Grid + t.Grid, _t.Rays + t.Rays, _t.March + t.March, _t.Forward + t.Forward,
@@ -124,6 +128,7 @@ public static class TrainCommand
         public double Psnr => _psnr / Math.Max(1, Count);
         public double Rays => _rays / Math.Max(1, Count);
         public double Samples => _samples / Math.Max(1, Count);
+        public double Trained => _trained / Math.Max(1, Count);
         public double SamplesPerSecond => _seconds > 0 ? _samples / _seconds : 0;
     }
 }

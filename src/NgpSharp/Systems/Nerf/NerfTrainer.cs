@@ -14,8 +14,8 @@ namespace NgpSharp.Systems.Nerf;
 /// <param name="Loss">Mean Huber loss of the batch (sRGB).</param>
 /// <param name="Psnr">PSNR of the batch's rendered colours against their targets.</param>
 /// <param name="Rays">Rays the step marched.</param>
-/// <param name="Samples">Samples the network evaluated (all marched samples: no compaction yet).</param>
-/// <param name="UsedSamples">Samples composited before early termination (what compaction would keep).</param>
+/// <param name="Samples">Samples marched (with compaction the network only infers on these).</param>
+/// <param name="UsedSamples">Samples composited before early termination (with compaction: the training batch).</param>
 /// <param name="Skipped">True when the loss or a gradient was NaN/Inf and the update was skipped.</param>
 public readonly record struct NerfStep(double Loss, double Psnr, int Rays, int Samples, long UsedSamples, bool Skipped);
 
