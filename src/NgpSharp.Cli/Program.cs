@@ -16,6 +16,8 @@ public static class Program
           ngp image <picture>      learn a picture (tiny-cuda-nn's mlp_learning_an_image)
           ngp bench                throughput of the hash grid, the MLP and a whole training step
           ngp selftest             every op on the GPU against the CPU reference (CUDA)
+          ngp train --config Y     train a NeRF (instant-ngp) from a YAML config with key=value overrides
+          ngp test --run DIR       render a run's test views, PSNR/SSIM, orbit video
           ngp colmap2nerf <model>  a COLMAP sparse model (text or binary) → instant-ngp transforms.json
           ngp info                 what this machine offers (SIMD, threads, CUDA driver, NVRTC)
 
@@ -38,15 +40,18 @@ public static class Program
                 "image" => ImageCommand.Run(cl),
                 "bench" => BenchCommand.Run(cl),
                 "selftest" => SelfTestCommand.Run(cl),
+                "train" => TrainCommand.Run(cl),
+                "test" => TestCommand.Run(cl),
                 "colmap2nerf" => Colmap2NerfCommand.Run(cl),
                 "info" => InfoCommand.Run(cl),
-                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, bench, selftest, colmap2nerf, info; see ngp --help)"),
+                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, train, test, bench, selftest, colmap2nerf, info; see ngp --help)"),
             };
         }
         catch (UsageException e) { return Fail(e.Message, 2); }
         catch (ConfigException e) { return Fail(e.Message, 1); }
         catch (ImageFormatException e) { return Fail(e.Message, 1); }
         catch (NgpSharp.Data.Colmap.ColmapFormatException e) { return Fail(e.Message, 1); }
+        catch (NgpSharp.Data.DatasetException e) { return Fail(e.Message, 1); }
         catch (FileNotFoundException e) { return Fail(e.Message, 1); }
         catch (DirectoryNotFoundException e) { return Fail(e.Message, 1); }
         catch (InvalidDataException e) { return Fail(e.Message, 1); }
@@ -63,6 +68,6 @@ public static class Program
     static void PrintHelp()
     {
         Console.WriteLine(Help);
-        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
+        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, TrainCommand.Usage, TestCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
     }
 }

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using NgpSharp.Compute;
+using NgpSharp.Config;
+using NgpSharp.Data;
+using NgpSharp.Imaging;
+using NgpSharp.Systems;
+using NgpSharp.Systems.Nerf;
+
+namespace NgpSharp.Cli.Commands;
+
+/// <summary>`ngp test`: renders a trained run's test split, scores it, and writes an orbit video.</summary>
+public static class TestCommand
+{
+    public const string Usage = "ngp test --run RUN_DIR [--checkpoint CKPT] [--device auto|cpu] [--quiet]";
+
+    public static int Run(CommandLine cl)
+    {
+        if (cl.Positional.Count != 0) throw new UsageException($"ngp test takes --run RUN_DIR, not \"{cl.Positional[0]}\"\nusage: {Usage}");
+        string runDir = cl.String("run") ?? throw new UsageException($"ngp test needs --run RUN_DIR\nusage: {Usage}");
+        string? checkpoint = cl.String("checkpoint");
+        string device = cl.String("device", "auto");
+        bool quiet = cl.Flag("quiet");
+        cl.RejectUnknown("test");
+        var run = RunDirectory.Open(runDir);
+        var settings = YamlConfig.Load<NerfSettings>(run.ParsedConfigPath, cl.Overrides);
+        checkpoint ??= run.LatestCheckpoint() ?? throw new FileNotFoundException($"{run.CheckpointDir}: no checkpoint (train first)", run.CheckpointDir);
+        var backend = TrainCommand.SelectBackend(device, quiet);
+        var test = NerfData.Load(settings.Dataset, settings.Dataset.TestSplit);
+
+        using var trainer = new NerfTrainer(settings, test, backend);
+        trainer.Resume(checkpoint);
+        var bgMode = settings.Renderer.TestBackground;
+        bool white = bgMode == NerfTestBackground.White || (bgMode == NerfTestBackground.Auto && (test.WhiteBackground || !test.HasAlpha));
+        var background = white ? (1f, 1f, 1f) : (0f, 0f, 0f);
+
+        string testDir = ResetFolder(run.SaveSubdir("test"));
+        string depthDir = ResetFolder(run.SaveSubdir("test_depth"));
+        var bar = new ProgressBar(quiet);
+        var clock = Stopwatch.StartNew();
+        double psnrSum = 0, ssimSum = 0;
+        long samples = 0;
+        for (int i = 0; i < test.Count; i++)
+        {
+            var frame = test.Frames[i];
+            var render = trainer.Render(frame.Camera, background);
+            samples += render.Samples;
+            var truth = Composite(frame.Image.ToImage(), background);
+            psnrSum += ImageMetrics.Psnr(render.Colour, truth);
+            ssimSum += ImageMetrics.Ssim(render.Colour, truth);
+            string name = i.ToString("D3", CultureInfo.InvariantCulture) + ".png";
+            Png.Write(Path.Combine(testDir, name), render.Colour);
+            Png.Write(Path.Combine(depthDir, name), DepthImage(render, frame.Width, frame.Height));
+            bar.Report(i + 1, test.Count, clock.Elapsed, string.Create(CultureInfo.InvariantCulture, $"PSNR {psnrSum / (i + 1):F2} dB"));
+        }
+        bar.Finish();
+        double renderSeconds = clock.Elapsed.TotalSeconds;
+
+        string video = WriteOrbit(trainer, test, settings.Renderer, background, run);
+        var metrics = new JsonObject
+        {
+            ["checkpoint"] = Path.GetFileName(checkpoint), ["step"] = trainer.StepCount, ["split"] = test.Split,
+            ["count"] = test.Count, ["width"] = test.Width, ["height"] = test.Height,
+            ["psnr"] = Math.Round(psnrSum / test.Count, 4), ["ssim"] = Math.Round(ssimSum / test.Count, 5),
+            ["render_seconds"] = Math.Round(renderSeconds, 3), ["seconds_per_view"] = Math.Round(renderSeconds / test.Count, 4),
+            ["samples_per_view"] = samples / test.Count, ["video"] = Path.GetRelativePath(run.Root, video),
+        };
+        AtomicFile.WriteAllText(run.MetricsJsonPath, metrics.ToJsonString(new() { WriteIndented = true }) + "\n");
+        if (!quiet)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"test PSNR {psnrSum / test.Count:F2} dB · SSIM {ssimSum / test.Count:F4} over {test.Count} views ({renderSeconds / test.Count:F2} s/view) at step {trainer.StepCount}"));
+            Console.WriteLine($"wrote {testDir}, {depthDir}, {video}, {run.MetricsJsonPath}");
+        }
+        return 0;
+    }
+
+    /// <summary>Empties a folder so that it holds only this test's renders.</summary>
+    static string ResetFolder(string dir)
+    {
+        foreach (var f in Directory.EnumerateFiles(dir)) File.Delete(f);
+        return dir;
+    }
+
+    /// <summary>rgba [H, W, 4] straight alpha → rgb on a constant background.</summary>
+    static Image Composite(Image rgba, (float R, float G, float B) bg)
+    {
+        var rgb = new Image(rgba.Width, rgba.Height, 3);
+        Span<float> b = [bg.R, bg.G, bg.B];
+        for (int p = 0, n = rgba.Width * rgba.Height; p < n; p++)
+        {
+            float a = rgba.Channels == 4 ? rgba.Data[4 * p + 3] : 1f;
+            for (int c = 0; c < 3; c++) rgb.Data[3 * p + c] = rgba.Data[rgba.Channels * p + c] * a + b[c] * (1 - a);
+        }
+        return rgb;
+    }
+
+    /// <summary>Depth normalised to [0, 1] over the pixels with opacity &gt; 0.5 (near = dark); background black.</summary>
+    static Image DepthImage(NerfRender r, int w, int h)
+    {
+        float lo = float.MaxValue, hi = float.MinValue;
+        for (int i = 0; i < r.Depth.Length; i++)
+            if (r.Opacity[i] > 0.5f) { lo = MathF.Min(lo, r.Depth[i]); hi = MathF.Max(hi, r.Depth[i]); }
+        var img = new Image(w, h, 1);
+        if (lo > hi) return img;
+        float scale = hi > lo ? 1f / (hi - lo) : 0f;
+        for (int i = 0; i < r.Depth.Length; i++)
+            img.Data[i] = r.Opacity[i] > 0.5f ? Math.Clamp(1f - (r.Depth[i] - lo) * scale * 0.8f, 0.2f, 1f) : 0f;
+        return img;
+    }
+
+    /// <summary>
+    /// An orbit around the scene centre at the test cameras' mean distance and elevation, with the first test
+    /// camera's intrinsics downscaled by renderer.video_downscale: save/video.mp4 (ffmpeg) or save/video.gif.
+    /// </summary>
+    static string WriteOrbit(NerfTrainer trainer, NerfDataset test, NerfRendererSettings r, (float, float, float) background, RunDirectory run)
+    {
+        int frames = r.VideoFrames;
+        if (frames == 0) return "";
+        var first = test.Frames[0].Camera;
+        var camera = first.Downscaled(Math.Min(r.VideoDownscale, Math.Min(first.Width, first.Height)));
+        var centre = trainer.Scene.Box.Centre;
+        float radius = 0, height = 0;
+        foreach (var f in test.Frames)
+        {
+            var d = f.Camera.Position - centre;
+            radius += new Vector2(d.X, d.Y).Length();
+            height += d.Z;
+        }
+        radius /= test.Count; height /= test.Count;
+        return VideoWriter.Write(Path.Combine(run.SaveDir, "video"), frames, i =>
+        {
+            double angle = 2 * Math.PI * i / frames;
+            var position = centre + new Vector3(radius * (float)Math.Cos(angle), radius * (float)Math.Sin(angle), height);
+            var z = Vector3.Normalize(position - centre);           // the camera looks down −z, at the centre
+            var x = Vector3.Normalize(Vector3.Cross(Vector3.UnitZ, z));
+            var y = Vector3.Cross(z, x);
+            return trainer.Render(camera.WithPose(x, y, z, position), background).Colour;
+        }, r.VideoFps);
+    }
+}

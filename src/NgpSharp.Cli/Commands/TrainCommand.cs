@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using NgpSharp.Compute;
+using NgpSharp.Config;
+using NgpSharp.Systems;
+using NgpSharp.Systems.Nerf;
+
+namespace NgpSharp.Cli.Commands;
+
+/// <summary>`ngp train`: a NeRF run (instant-ngp's algorithm) from a YAML config with dotted overrides.</summary>
+public static class TrainCommand
+{
+    public const string Usage = "ngp train --config configs/nerf-blender.yaml [dotted.key=value ...] [--device auto|cpu] [--out RUN_DIR] [--resume CKPT] [--quiet]";
+
+    /// <summary>
+    /// metrics.csv columns, averages over the steps since the previous row: samples = marched samples per step,
+    /// trained_samples = those composited before early termination (the network's training batch with compaction),
+    /// samples_per_s = marched samples per second of step time.
+    /// </summary>
+    public static readonly IReadOnlyList<string> MetricsColumns = ["step", "loss", "lr", "psnr", "samples_per_s", "rays", "samples", "trained_samples"];
+
+    public static int Run(CommandLine cl)
+    {
+        if (cl.Positional.Count != 0) throw new UsageException($"ngp train takes no positional arguments (got \"{cl.Positional[0]}\"); overrides look like key=value\nusage: {Usage}");
+        string configPath = cl.String("config") ?? throw new UsageException($"ngp train needs --config\nusage: {Usage}");
+        string device = cl.String("device", "auto");
+        string? outDir = cl.String("out"), resume = cl.String("resume");
+        bool quiet = cl.Flag("quiet");
+        cl.RejectUnknown("train");
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"--config: {configPath} not found", configPath);
+        var settings = YamlConfig.Load<NerfSettings>(configPath, cl.Overrides);
+        if (resume is not null && !File.Exists(resume)) throw new FileNotFoundException($"--resume: {resume} not found", resume);
+        var backend = SelectBackend(device, quiet);
+
+        var data = NerfData.Load(settings.Dataset, settings.Dataset.Split);
+        var run = outDir is not null ? RunDirectory.CreateAt(outDir) : RunDirectory.Create("exp", settings.Name, settings.Tag);
+        run.WriteParsedConfig(settings);
+        using var trainer = new NerfTrainer(settings, data, backend);
+        trainer.MarkUnseenCells();
+        if (resume is not null) trainer.Resume(resume);
+        var t = settings.Trainer;
+        if (!quiet)
+            Console.WriteLine(FormattableString.Invariant(
+                $"training {data.Source} ({data.Count} {data.Split} views, {data.Width}×{data.Height}) → {run.Root}: {trainer.Network.ParamCount} parameters, grid {trainer.Grid.Cascades}×{trainer.Grid.Resolution}³, ~{t.TargetSamplesPerStep} samples/step, up to {t.MaxSteps} steps{(t.MaxSeconds is { } ms ? $" or {ms} s" : "")}{(resume is not null ? $", resuming at step {trainer.StepCount}" : "")}"));
+
+        using var metrics = run.OpenMetrics(MetricsColumns, resume is not null ? trainer.StepCount : null);
+        var bar = new ProgressBar(quiet);
+        var clock = Stopwatch.StartNew();
+        var window = new Window();
+        var total = new Window();
+        NerfStep last = default;
+        long startStep = trainer.StepCount;
+        while (trainer.StepCount < t.MaxSteps && !(t.MaxSeconds is { } limit && clock.Elapsed.TotalSeconds >= limit))
+        {
+            var before = clock.Elapsed;
+            last = trainer.Step();
+            window.Add(last, (clock.Elapsed - before).TotalSeconds);
+            window.Add(trainer.LastTimings);
+            total.Add(trainer.LastTimings);
+            long step = trainer.StepCount;
+            if (step % t.LogEvery == 0 || step == t.MaxSteps)
+            {
+                metrics.Append(step, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples, window.Trained);
+                metrics.Flush();
+                window = new Window();
+            }
+            if (t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) Checkpoint(trainer, run, t.KeepCheckpoints);
+            double samplesPerSecond = window.Count > 0 ? window.SamplesPerSecond : 0;
+            bar.Report(step, t.MaxSteps, clock.Elapsed * ((double)(step) / Math.Max(1, step - startStep)), string.Create(CultureInfo.InvariantCulture,
+                $"loss {last.Loss:E3} · PSNR {last.Psnr:F2} dB · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples ({ProgressBar.Si(last.UsedSamples)} trained) · {ProgressBar.Si(samplesPerSecond)} samples/s"));
+        }
+        bar.Finish();
+        if (window.Count > 0)
+            metrics.Append(trainer.StepCount, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples, window.Trained);
+        string ckpt = Checkpoint(trainer, run, t.KeepCheckpoints);
+        double seconds = clock.Elapsed.TotalSeconds;
+        long steps = trainer.StepCount - startStep;
+        if (!quiet)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{steps} steps in {seconds:F1} s ({(steps > 0 ? seconds / steps : 0):F3} s/step) · last loss {last.Loss:E3}, batch PSNR {last.Psnr:F2} dB"));
+            var p = total.Timings;
+            if (steps > 0)
+                Console.WriteLine(FormattableString.Invariant(
+                    $"time per step: grid {p.Grid / steps * 1e3:F1} ms · rays {p.Rays / steps * 1e3:F1} · march {p.March / steps * 1e3:F1} · forward {p.Forward / steps * 1e3:F1} · render+loss {p.Render / steps * 1e3:F1} · backward {p.Backward / steps * 1e3:F1} · optimizer {p.Optimizer / steps * 1e3:F1}"));
+            if (trainer.SkippedSteps > 0) Console.WriteLine($"warning: {trainer.SkippedSteps} steps had NaN/Inf and were skipped");
+            Console.WriteLine($"wrote {run.ParsedConfigPath}, {run.MetricsCsvPath}, {ckpt}");
+            Console.WriteLine($"next: ngp test --run {run.Root}");
+        }
+        return 0;
+    }
+
+    static string Checkpoint(NerfTrainer trainer, RunDirectory run, int keep)
+    {
+        string path = run.CheckpointPath(trainer.StepCount);
+        trainer.SaveCheckpoint(path);
+        if (keep > 0) run.KeepLastCheckpoints(keep);
+        return path;
+    }
+
+    /// <summary>NeRF training has CPU kernels only: auto falls back to the CPU, an explicit GPU request is an error.</summary>
+    internal static Backend SelectBackend(string device, bool quiet)
+    {
+        if (device.Equals("cpu", StringComparison.OrdinalIgnoreCase)) return CpuBackend.Shared;
+        if (device.Equals("auto", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!quiet) Console.WriteLine($"device: {CpuBackend.Shared.Description} (NeRF has CPU kernels only so far)");
+            return CpuBackend.Shared;
+        }
+        throw new UsageException($"--device {device}: NeRF training and rendering have CPU kernels only so far (use --device cpu or auto)");
+    }
+
+    /// <summary>Averages of the steps since the last metrics row.</summary>
+    sealed class Window
+    {
+        double _loss, _psnr, _seconds, _rays, _samples, _trained;
+        NerfStepTimings _t;
+        public int Count { get; private set; }
+        public void Add(NerfStep s, double seconds)
+        {
+            _loss += s.Loss; _psnr += s.Psnr; _seconds += seconds; _rays += s.Rays; _samples += s.Samples; _trained += s.UsedSamples;
+            Count++;
+        }
+        public void Add(NerfStepTimings t) => _t = new(_t.Grid + t.Grid, _t.Rays + t.Rays, _t.March + t.March, _t.Forward + t.Forward,
+            _t.Render + t.Render, _t.Backward + t.Backward, _t.Optimizer + t.Optimizer);
+        public NerfStepTimings Timings => _t;
+        public double Loss => _loss / Math.Max(1, Count);
+        public double Psnr => _psnr / Math.Max(1, Count);
+        public double Rays => _rays / Math.Max(1, Count);
+        public double Samples => _samples / Math.Max(1, Count);
+        public double Trained => _trained / Math.Max(1, Count);
+        public double SamplesPerSecond => _seconds > 0 ? _samples / _seconds : 0;
+    }
+}

@@ -1,0 +1,69 @@
+using NgpSharp.Geometry;
+using NgpSharp.Nn;
+using NgpSharp.Rendering;
+
+namespace NgpSharp.Systems.Nerf;
+
+/// <summary>A rendered view: colour [H, W, 3] (sRGB in [0, 1]), expected depth D/A and opacity A, [H, W] each.</summary>
+public sealed record NerfRender(Imaging.Image Colour, float[] Depth, float[] Opacity, long Samples);
+
+public sealed partial class NerfTrainer
+{
+    /// <summary>
+    /// Renders every pixel of <paramref name="camera"/> (pixel centres) with the inference weights: inference march
+    /// (no jitter), volume rendering with the 0.01 transmittance threshold on <paramref name="background"/>, in
+    /// chunks of <see cref="NerfRendererSettings.ChunkRays"/> rays.
+    /// </summary>
+    public NerfRender Render(Camera camera, (float R, float G, float B) background)
+    {
+        ArgumentNullException.ThrowIfNull(camera);
+        int w = camera.Width, h = camera.Height, pixels = w * h;
+        var image = new Imaging.Image(w, h, 3);
+        var depth = new float[pixels];
+        var opacity = new float[pixels];
+        int chunk = Settings.Renderer.ChunkRays;
+        var renderer = new VolumeRenderer<float>(VolumeRenderer<float>.RenderingThreshold);
+        using var result = new VolumeRenderOutput<float>(Backend);
+        var bg = RayBackground<float>.Constant(background.R, background.G, background.B);
+        var origins = new float[3 * chunk];
+        var directions = new float[3 * chunk];
+        var px = new float[2 * chunk];
+        long total = 0;
+        Network.SetParams(InferenceParams, _gradients.All);
+        try
+        {
+            for (int start = 0; start < pixels; start += chunk)
+            {
+                int n = Math.Min(chunk, pixels - start);
+                for (int i = 0; i < n; i++)
+                {
+                    int p = start + i;
+                    px[2 * i] = p % w + 0.5f;
+                    px[2 * i + 1] = p / w + 0.5f;
+                }
+                camera.Rays(px.AsSpan(0, 2 * n), origins, directions);
+                var samples = new RaySamples(n, 8 * n);
+                RayMarcher.MarchInference(origins.AsSpan(0, 3 * n), directions.AsSpan(0, 3 * n), Grid, _march, samples);
+                total += samples.Count;
+                int batch = PaddedBatch(samples.Count);
+                var input = _input.Matrix(batch, NerfNetwork<float>.InputDims);
+                FillNetworkInput(samples, origins, directions, input);
+                var output = _output.Matrix(batch, NerfNetwork<float>.OutputDims);
+                Network.Inference(input, output);
+                renderer.Forward(samples, new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1),
+                    new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3), bg, result);
+                var c = result.Colour.AsSpan();
+                var a = result.Opacity.AsSpan();
+                var d = result.Depth.AsSpan();
+                c[..(3 * n)].CopyTo(image.Data.AsSpan(3 * start, 3 * n));
+                for (int i = 0; i < n; i++)
+                {
+                    opacity[start + i] = a[i];
+                    depth[start + i] = a[i] > 1e-4f ? d[i] / a[i] : 0f;
+                }
+            }
+        }
+        finally { Network.SetParams(_params.All, _gradients.All); }
+        return new NerfRender(image, depth, opacity, total);
+    }
+}

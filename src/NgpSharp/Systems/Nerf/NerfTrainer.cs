@@ -1,0 +1,342 @@
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using NgpSharp.Compute;
+using NgpSharp.Config;
+using NgpSharp.Data;
+using NgpSharp.Geometry;
+using NgpSharp.Nn;
+using NgpSharp.Nn.Optimizers;
+using NgpSharp.Rendering;
+
+namespace NgpSharp.Systems.Nerf;
+
+/// <summary>What one training step did.</summary>
+/// <param name="Loss">Mean Huber loss of the batch (sRGB).</param>
+/// <param name="Psnr">PSNR of the batch's rendered colours against their targets.</param>
+/// <param name="Rays">Rays the step marched.</param>
+/// <param name="Samples">Samples marched (with compaction the network only infers on these).</param>
+/// <param name="UsedSamples">Samples composited before early termination (with compaction: the training batch).</param>
+/// <param name="Skipped">True when the loss or a gradient was NaN/Inf and the update was skipped.</param>
+public readonly record struct NerfStep(double Loss, double Psnr, int Rays, int Samples, long UsedSamples, bool Skipped);
+
+/// <summary>Seconds one step spent per phase (for profiling and the progress report).</summary>
+public readonly record struct NerfStepTimings(double Grid, double Rays, double March, double Forward, double Render, double Backward, double Optimizer)
+{
+    public double Total => Grid + Rays + March + Forward + Render + Backward + Optimizer;
+}
+
+/// <summary>
+/// instant-ngp's NeRF training loop on the CPU backend: occupancy-grid update, ray sampling with random
+/// backgrounds, jittered marching, network forward on every sample, volume rendering, Huber loss in sRGB,
+/// backward through renderer and network, NaN/Inf guard, optimizer step; rays per step adapt so that a step sees
+/// about <see cref="NerfTrainerSettings.TargetSamplesPerStep"/> samples. One pcg32 stream drives every random
+/// choice, so a run is reproducible and resumes bit-identically (same thread count).
+/// </summary>
+public sealed partial class NerfTrainer : IDisposable
+{
+    /// <summary>Ray counts are multiples of this (instant-ngp rounds to 128; smaller suits CPU-sized steps).</summary>
+    public const int RayGranularity = 16;
+
+    readonly DeviceBuffer<float> _params, _gradients;
+    readonly VolumeRenderer<float> _renderer = new(VolumeRenderer<float>.TrainingThreshold);
+    readonly NerfLoss<float> _loss;
+    readonly VolumeRenderOutput<float> _render;
+    readonly MarchSettings _march;
+    readonly Growable _inputTrained, _outputTrained;
+    RaySamples? _compacted;
+    readonly Growable _input, _output, _dLdOutput, _background, _rgba, _target, _dLdColour, _densityPositions, _densityRaw;
+    float[] _origins = [], _directions = [], _rgbaHost = [];
+    RaySamples? _samples;
+    Rng _rng;
+
+    /// <summary>Builds network, optimizer and occupancy grid from the settings; the dataset is the training split
+    /// (for a run that only renders, any split of the scene: it supplies the scene box).</summary>
+    public NerfTrainer(NerfSettings settings, NerfDataset dataset, Backend backend)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(backend);
+        if (backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"NeRF training: no {backend.Kind} kernels yet (use --device cpu)");
+        Settings = settings;
+        Dataset = dataset;
+        Backend = backend;
+        Scene = NerfScene.For(dataset, settings.Model.AabbScale);
+        Network = NerfNetwork<float>.FromJson(backend, Scene.AabbScale, JsonConfig.From(NetworkBlocks(settings.Model), "model"));
+        Optimizer = OptimizerFactory.Create<float>(backend, JsonConfig.From(
+            (JsonObject)(settings.Model.Optimizer?.DeepClone() ?? DefaultOptimizer()), "model.optimizer"));
+        _params = backend.Allocate<float>(Network.ParamCount);
+        _gradients = backend.Allocate<float>(Network.ParamCount);
+        _rng = new Rng(settings.Seed);
+        Network.InitializeParams(ref _rng, _params.All);
+        Network.SetParams(_params.All, _gradients.All);
+        Optimizer.Allocate(Network.ParamCount, Network.MatrixParamCount);
+        Grid = CreateGrid();
+        _march = new MarchSettings { ConeAngle = settings.Renderer.ConeAngle, MaxSamplesPerRay = settings.Renderer.MaxSamplesPerRay };
+        _loss = new NerfLoss<float>(backend);
+        _render = new VolumeRenderOutput<float>(backend);
+        _inputTrained = new(backend); _outputTrained = new(backend);
+        _input = new(backend); _output = new(backend); _dLdOutput = new(backend); _background = new(backend); _rgba = new(backend);
+        _target = new(backend); _dLdColour = new(backend); _densityPositions = new(backend); _densityRaw = new(backend);
+        RaysPerStep = RoundRays(settings.Trainer.InitialRays);
+    }
+
+    public NerfSettings Settings { get; }
+    public NerfDataset Dataset { get; }
+    public Backend Backend { get; }
+    public NerfScene Scene { get; }
+    public NerfNetwork<float> Network { get; }
+    public Optimizer<float> Optimizer { get; }
+    public OccupancyGrid Grid { get; private set; }
+
+    /// <summary>θ: [ParamCount] (the trained weights; see <see cref="InferenceParams"/> for rendering).</summary>
+    public DeviceSpan<float> Params => _params.All;
+    public DeviceSpan<float> Gradients => _gradients.All;
+
+    /// <summary>The weights to render with: the optimizer's EMA when it keeps one, else θ.</summary>
+    public DeviceSpan<float> InferenceParams => Optimizer.InferenceWeights is { } ema && ema.Length == _params.Length ? ema : _params.All;
+
+    /// <summary>Training steps taken (skipped ones included).</summary>
+    public long StepCount { get; private set; }
+    public long SkippedSteps { get; private set; }
+
+    /// <summary>Where the last step's time went.</summary>
+    public NerfStepTimings LastTimings { get; private set; }
+
+    /// <summary>Rays the next step will march.</summary>
+    public int RaysPerStep { get; private set; }
+
+    /// <summary>The random stream's current state (for reproducibility checks).</summary>
+    public Rng RandomState => _rng;
+
+    /// <summary>instant-ngp base.json's optimizer: Ema(0.95) → ExponentialDecay(×0.33 every 10k from 20k) → Adam.</summary>
+    public static JsonObject DefaultOptimizer() => new()
+    {
+        ["otype"] = "Ema", ["decay"] = 0.95,
+        ["nested"] = new JsonObject
+        {
+            ["otype"] = "ExponentialDecay", ["decay_start"] = 20000, ["decay_interval"] = 10000, ["decay_base"] = 0.33,
+            ["nested"] = new JsonObject
+            {
+                ["otype"] = "Adam", ["learning_rate"] = 1e-2, ["beta1"] = 0.9, ["beta2"] = 0.99, ["epsilon"] = 1e-15, ["l2_reg"] = 1e-6,
+            },
+        },
+    };
+
+    static JsonObject NetworkBlocks(NerfModelSettings m)
+    {
+        var o = new JsonObject();
+        if (m.Encoding is { } e) o["encoding"] = e.DeepClone();
+        if (m.Network is { } n) o["network"] = n.DeepClone();
+        if (m.DirEncoding is { } d) o["dir_encoding"] = d.DeepClone();
+        if (m.RgbNetwork is { } r) o["rgb_network"] = r.DeepClone();
+        return o;
+    }
+
+    OccupancyGrid CreateGrid()
+    {
+        var m = Settings.Model;
+        var cascades = OccupancyGrid.CascadesForAabbScale(Scene.AabbScale);
+        var grid = new OccupancyGrid(Scene.UnitBox, cascades, m.GridResolution, Scene.UnitBox.Scaled(MathF.Min(Scene.AabbScale, 1 << (cascades - 1))))
+        {
+            Decay = m.GridDecay, WarmupSteps = m.GridWarmupSteps, UpdateInterval = m.GridUpdateInterval, Schedule = m.GridSchedule,
+        };
+        return grid;
+    }
+
+    /// <summary>Marks the cells no training camera sees (instant-ngp's mark_untrained_density_grid).</summary>
+    public void MarkUnseenCells()
+    {
+        var cameras = Dataset.Frames.Select(f => f.Camera).ToArray();
+        Grid.MarkUnseenCells(p =>
+        {
+            foreach (var c in cameras) if (c.Sees(p)) return true;
+            return false;
+        });
+    }
+
+    static int RoundRays(int rays) => Math.Max(RayGranularity, (rays + RayGranularity - 1) / RayGranularity * RayGranularity);
+
+    /// <summary>σ at world positions [N, 3] with the current weights (what the occupancy grid update evaluates).</summary>
+    void EvaluateDensity(ReadOnlySpan<float> positions, Span<float> densities)
+    {
+        int n = densities.Length;
+        var pos = _densityPositions.Matrix(n, 3);
+        Scene.Normalise(positions, pos.AsSpan());
+        var raw = _densityRaw.Span(n);
+        Network.DensityOnly(pos, raw);
+        var r = raw.AsSpan();
+        for (int i = 0; i < n; i++) densities[i] = MathF.Exp(r[i]);
+    }
+
+    /// <summary>One training step (see the class summary).</summary>
+    public NerfStep Step()
+    {
+        if (StepCount > int.MaxValue) throw new InvalidOperationException("NeRF training: step counter overflow");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double Lap() { double t = clock.Elapsed.TotalSeconds; clock.Restart(); return t; }
+        Grid.Update((int)StepCount, EvaluateDensity, ref _rng);
+        double tGrid = Lap();
+
+        int rays = RaysPerStep;
+        EnsureHost(ref _origins, 3 * rays); EnsureHost(ref _directions, 3 * rays); EnsureHost(ref _rgbaHost, 4 * rays);
+        Dataset.SampleRays(ref _rng, rays, _origins, _directions, _rgbaHost);
+        var rgba = _rgba.Matrix(rays, 4);
+        _rgbaHost.AsSpan(0, 4 * rays).CopyTo(rgba.AsSpan());
+        var background = TrainingBackground(rays);
+        var target = _target.Matrix(rays, 3);
+        NerfLoss<float>.CompositeOnBackground(rgba, background, target);
+
+        double tRays = Lap();
+        if (_samples is null || _samples.RayCount != rays) _samples = new RaySamples(rays, Math.Max(_samples?.TStarts.Length ?? 0, 4 * rays));
+        RayMarcher.March(_origins.AsSpan(0, 3 * rays), _directions.AsSpan(0, 3 * rays), Grid, _march, ref _rng, _samples);
+        int samples = _samples.Count;
+        double tMarch = Lap(), tForward, tRender;
+
+        var trained = _samples;
+        if (Settings.Trainer.Compaction)
+        {
+            // instant-ngp: an inference pass finds where each ray terminates; only those samples are trained on.
+            var all = _input.Matrix(PaddedBatch(samples), NerfNetwork<float>.InputDims);
+            FillNetworkInput(_samples, _origins, _directions, all);
+            var allOut = _output.Matrix(all.Rows, NerfNetwork<float>.OutputDims);
+            Network.Inference(all, allOut);
+            _renderer.Forward(_samples, new ColumnRange<float>(allOut, NerfNetwork<float>.DensityColumn, 1),
+                new ColumnRange<float>(allOut, NerfNetwork<float>.ColourColumn, 3), background, _render);
+            trained = Compact(_samples, _render.UsedCounts, ref _compacted);
+        }
+        int batch = PaddedBatch(trained.Count);
+        var input = _inputTrained.Matrix(batch, NerfNetwork<float>.InputDims);
+        FillNetworkInput(trained, _origins, _directions, input);
+        var output = _outputTrained.Matrix(batch, NerfNetwork<float>.OutputDims);
+        var dLdOutput = _dLdOutput.Matrix(batch, NerfNetwork<float>.OutputDims);
+        dLdOutput.AsSpan().Clear();
+        var dLdColour = _dLdColour.Matrix(rays, 3);
+        double loss, psnr;
+        using (var ctx = Network.Forward(input, output))
+        {
+            tForward = Lap();
+            var density = new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1);
+            var colour = new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3);
+            _renderer.Forward(trained, density, colour, background, _render);
+            loss = _loss.Evaluate(1f, _render.Colour, target, dLdColour);
+            psnr = NerfLoss<float>.Psnr(_render.Colour, target);
+            _renderer.Backward(trained, density, colour, background, _render, dLdColour,
+                new ColumnRange<float>(dLdOutput, NerfNetwork<float>.DensityColumn, 1), new ColumnRange<float>(dLdOutput, NerfNetwork<float>.ColourColumn, 3));
+            tRender = Lap();
+            Network.Backward(ctx, input, output, dLdOutput, null, GradientMode.Overwrite);
+        }
+        double tBackward = Lap();
+        long used = _render.TotalUsed;
+        StepCount++;
+        bool finite = double.IsFinite(loss) && Compute.Cpu.CpuReductions.AllFinite<float>(_gradients.All.AsSpan());
+        if (finite) Optimizer.Step(1f, _params.All, _gradients.All);
+        else SkippedSteps++;
+        LastTimings = new NerfStepTimings(tGrid, tRays, tMarch, tForward, tRender, tBackward, Lap());
+
+        // instant-ngp: rays ← rays·target/measured, rounded up to the ray granularity and clamped.
+        // With compaction the measured count is the compacted one, as in instant-ngp.
+        long measured = Settings.Trainer.Compaction ? used : samples;
+        long next = measured == 0 ? 2L * rays : (long)Math.Ceiling((double)rays * Settings.Trainer.TargetSamplesPerStep / measured);
+        RaysPerStep = RoundRays((int)Math.Clamp(next, RayGranularity, Settings.Trainer.MaxRays));
+        return new NerfStep(loss, psnr, rays, samples, used, !finite);
+    }
+
+    /// <summary>The first usedCounts[r] samples of each ray r, packed (instant-ngp's compacted training batch).</summary>
+    static RaySamples Compact(RaySamples samples, ReadOnlySpan<int> usedCounts, ref RaySamples? into)
+    {
+        int rays = samples.RayCount;
+        long total = 0;
+        foreach (int n in usedCounts) total += n;
+        if (into is null || into.RayCount != rays) into = new RaySamples(rays, (int)Math.Max(total, into?.TStarts.Length ?? 0));
+        into.EnsureCapacity((int)total);
+        int o = 0;
+        for (int r = 0; r < rays; r++)
+        {
+            int n = usedCounts[r], from = samples.RayOffsets[r];
+            into.RayOffsets[r] = o;
+            into.RayCounts[r] = n;
+            Array.Copy(samples.RayIndices, from, into.RayIndices, o, n);
+            Array.Copy(samples.TStarts, from, into.TStarts, o, n);
+            Array.Copy(samples.TEnds, from, into.TEnds, o, n);
+            o += n;
+        }
+        into.Count = o;
+        return into;
+    }
+
+    RayBackground<float> TrainingBackground(int rays)
+    {
+        switch (Settings.Renderer.Background)
+        {
+            case NerfBackground.White: return RayBackground<float>.Constant(1f, 1f, 1f);
+            case NerfBackground.Black: return RayBackground<float>.Black;
+            default:
+                var colours = _background.Matrix(rays, 3);
+                NerfLoss<float>.DrawRandomBackgrounds(ref _rng, colours, Settings.Renderer.BackgroundSampling);
+                return RayBackground<float>.PerRay(colours);
+        }
+    }
+
+    int PaddedBatch(int samples)
+    {
+        int g = Math.Max(1, Network.BatchGranularity);
+        return Math.Max(g, (samples + g - 1) / g * g);
+    }
+
+    /// <summary>input: [≥S, 6] ← (normalised sample midpoint, unit direction) per sample; padding rows 0.</summary>
+    internal void FillNetworkInput(RaySamples samples, float[] origins, float[] directions, DeviceMatrix<float> input)
+    {
+        var x = input.AsSpan();
+        x.Clear();
+        var scene = Scene;
+        int s = samples.Count;
+        var rayIdx = samples.RayIndices; var t0 = samples.TStarts; var t1 = samples.TEnds;
+        Compute.Cpu.CpuParallel.ForTiles(s, 4096, (a, b) =>
+        {
+            var span = input.AsSpan();
+            for (int i = a; i < b; i++)
+            {
+                int r = rayIdx[i];
+                float t = 0.5f * (t0[i] + t1[i]);
+                var d = new System.Numerics.Vector3(directions[3 * r], directions[3 * r + 1], directions[3 * r + 2]);
+                var p = scene.Normalise(new System.Numerics.Vector3(origins[3 * r], origins[3 * r + 1], origins[3 * r + 2]) + t * d);
+                int o = 6 * i;
+                span[o] = p.X; span[o + 1] = p.Y; span[o + 2] = p.Z;
+                span[o + 3] = d.X; span[o + 4] = d.Y; span[o + 5] = d.Z;
+            }
+        });
+    }
+
+    static void EnsureHost(ref float[] a, int n) { if (a.Length < n) a = new float[Math.Max(n, a.Length * 3 / 2)]; }
+
+    public void Dispose()
+    {
+        _inputTrained.Dispose(); _outputTrained.Dispose();
+        _input.Dispose(); _output.Dispose(); _dLdOutput.Dispose(); _background.Dispose(); _rgba.Dispose();
+        _target.Dispose(); _dLdColour.Dispose(); _densityPositions.Dispose(); _densityRaw.Dispose();
+        _render.Dispose(); _loss.Dispose();
+        _params.Dispose(); _gradients.Dispose();
+        Network.Dispose(); Optimizer.Dispose();
+    }
+
+    /// <summary>A device buffer that grows on demand; views of the size asked for.</summary>
+    sealed class Growable(Backend backend) : IDisposable
+    {
+        DeviceBuffer<float>? _buffer;
+
+        public DeviceSpan<float> Span(long n)
+        {
+            if (_buffer is null || _buffer.Length < n)
+            {
+                long size = Math.Max(Math.Max(n, 1), (_buffer?.Length ?? 0) * 3 / 2);
+                _buffer?.Dispose();
+                _buffer = backend.Allocate<float>(size);
+            }
+            return _buffer.All.Slice(0, n);
+        }
+
+        public DeviceMatrix<float> Matrix(int rows, int cols) => Span((long)rows * cols).AsMatrix(rows, cols);
+
+        public void Dispose() { _buffer?.Dispose(); _buffer = null; }
+    }
+}
