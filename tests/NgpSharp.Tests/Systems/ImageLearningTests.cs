@@ -57,21 +57,8 @@ public class ImageTextureTests
 
 public class ImageLearningTests
 {
-    static Image SmallPicture()
-    {
-        // The embedded 256² picture, box-downscaled to 64².
-        var full = Png.Decode(EmbeddedResources.DemoPicture, "demo.png");
-        var small = new Image(64, 64, 3);
-        for (int y = 0; y < 64; y++)
-            for (int x = 0; x < 64; x++)
-                for (int c = 0; c < 3; c++)
-                {
-                    float s = 0;
-                    for (int dy = 0; dy < 4; dy++) for (int dx = 0; dx < 4; dx++) s += full[x * 4 + dx, y * 4 + dy, c];
-                    small[x, y, c] = s / 16;
-                }
-        return small;
-    }
+    /// <summary>The embedded 256² picture, box-downscaled to 64².</summary>
+    static Image SmallPicture() => Png.Decode(EmbeddedResources.DemoPicture, "demo.png").Downscale(4);
 
     [Fact]
     public void LearnsASmallPicture_AndWritesItsOutputs()

@@ -1,5 +1,6 @@
 using NgpSharp.Compute;
 using NgpSharp.Config;
+using NgpSharp.Imaging;
 using NgpSharp.Nn;
 
 namespace NgpSharp.Systems.Image;
@@ -83,18 +84,8 @@ public sealed partial class ImageTrainer : IDisposable
     }
 
     /// <summary>PSNR of a rendering against the picture (RGB, peak 1).</summary>
-    public double Psnr(Imaging.Image rendered)
-    {
-        var reference = Texture.Pixels;
-        double se = 0;
-        for (int i = 0; i < reference.Length; i++)
-        {
-            double d = rendered.Data[i] - Math.Clamp(reference[i], 0f, 1f);
-            se += d * d;
-        }
-        double mse = se / reference.Length;
-        return mse == 0 ? double.PositiveInfinity : 10 * Math.Log10(1 / mse);
-    }
+    public double Psnr(Imaging.Image rendered) =>
+        ImageMetrics.Psnr(rendered, new Imaging.Image(Texture.Width, Texture.Height, 3, Texture.Pixels.ToArray()));
 
     static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
