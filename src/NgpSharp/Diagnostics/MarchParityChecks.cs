@@ -45,7 +45,7 @@ public static class MarchParityChecks
     /// <summary>A grid with random densities: ~15% in (0, 0.05), ~10% unseen (−1), the rest 0.</summary>
     static OccupancyGrid RandomGrid(int cascades, int res, ulong seed)
     {
-        var grid = new OccupancyGrid(Box, cascades, res) { WarmupSteps = 2, UpdateInterval = 1, EvaluationBatchSize = 5000 };
+        var grid = NewGrid(cascades, res);
         var rng = new Rng(seed);
         for (int i = 0; i < grid.Densities.Length; i++)
         {
@@ -56,24 +56,18 @@ public static class MarchParityChecks
         return grid;
     }
 
+    /// <summary>Same geometry, settings, densities and bitfield (the threshold is recomputed by the first update).</summary>
     static OccupancyGrid Clone(OccupancyGrid grid)
     {
-        using var stream = new MemoryStream();
-        grid.Save(stream);
-        stream.Position = 0;
-        var copy = OccupancyGrid.Load(stream);
-        return new OccupancyGrid(copy.BaseBox, copy.Cascades, copy.Resolution, copy.RenderBox)
-        {
-            WarmupSteps = grid.WarmupSteps, UpdateInterval = grid.UpdateInterval, EvaluationBatchSize = grid.EvaluationBatchSize, Decay = grid.Decay,
-        }.WithState(copy);
+        var copy = NewGrid(grid.Cascades, grid.Resolution);
+        grid.Densities.CopyTo(copy.Densities, 0);
+        grid.Bitfield.CopyTo(copy.Bitfield, 0);
+        return copy;
     }
 
-    static OccupancyGrid WithState(this OccupancyGrid target, OccupancyGrid source)
-    {
-        source.Densities.CopyTo(target.Densities, 0);
-        source.Bitfield.CopyTo(target.Bitfield, 0);
-        return target;
-    }
+    /// <summary>Updates at every step, warm-up (every seen cell) for steps 0 and 1; σ evaluated in batches of 5000 (several per update).</summary>
+    static OccupancyGrid NewGrid(int cascades, int res) =>
+        new(Box, cascades, res) { WarmupSteps = 2, UpdateInterval = 1, EvaluationBatchSize = 5000 };
 
     /// <summary>σ(p): a smooth field, positive in about half of space, large enough to beat the threshold.</summary>
     static void Density(ReadOnlySpan<float> positions, Span<float> sigma)
