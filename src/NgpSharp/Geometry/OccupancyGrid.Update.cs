@@ -34,7 +34,7 @@ public sealed partial class OccupancyGrid
 
     float[]? _splat;
 
-    /// <summary>Whether <see cref="Update"/> refreshes the grid at this training step.</summary>
+    /// <summary>Whether <see cref="Update(int, DensityFunction, ref Rng)"/> refreshes the grid at this training step.</summary>
     public bool IsUpdateStep(int step) => Schedule switch
     {
         OccupancyUpdateSchedule.InstantNgp => step % Math.Clamp(step / 16, 1, 16) == 0,
@@ -47,7 +47,7 @@ public sealed partial class OccupancyGrid
     /// uniformly random seen cells plus N/4 drawn from the cells above the threshold (all of them when fewer) — and
     /// evaluates σ at one jittered point per chosen cell. Then, as instant-ngp's splat_grid_samples_nerf_max_nearest_neighbor
     /// + ema_grid_samples_nerf: new = max over the cell's samples of σ·<see cref="MinStepSize"/> (0 if none),
-    /// every seen cell becomes max(old·decay, new), unseen cells (−1) stay; finally <see cref="RebuildBitfield"/>.
+    /// every seen cell becomes max(old·decay, new), unseen cells (−1) stay; finally <see cref="RebuildBitfield()"/>.
     /// Deterministic for a given rng state; <paramref name="rng"/> moves past the draws used.
     /// </summary>
     public bool Update(int step, DensityFunction density, ref Rng rng)
@@ -59,7 +59,16 @@ public sealed partial class OccupancyGrid
         var plan = step < WarmupSteps ? PlanAllSeenCells() : PlanUniformAndOccupied();
         var splat = _splat ??= new float[Densities.Length];
         Array.Clear(splat);
-        EvaluateAndSplat(plan, density, rng, splat);
+        EvaluateSamples(plan, density, rng, (cells, sigma, count) =>
+        {
+            // Max-splat: order independent, hence deterministic.
+            float opticalStep = MinStepSize;
+            for (int k = 0; k < count; k++)
+            {
+                float thickness = sigma[k] * opticalStep;
+                if (thickness > splat[cells[k]]) splat[cells[k]] = thickness;
+            }
+        });
         rng.Advance((long)plan.SampleCount * DrawsPerSample);
 
         float decay = Decay;
@@ -151,14 +160,14 @@ public sealed partial class OccupancyGrid
         throw new InvalidOperationException("occupancy grid update: sample index past the plan");
     }
 
-    void EvaluateAndSplat(UpdatePlan plan, DensityFunction density, Rng rng, float[] splat)
+    /// <summary>Evaluates σ at every update sample, in batches; hands each batch (cells [count], σ [count], count) to <paramref name="splat"/>.</summary>
+    void EvaluateSamples(UpdatePlan plan, DensityFunction density, Rng rng, Action<int[], float[], int> splat)
     {
         int batch = Math.Max(1, EvaluationBatchSize);
         int total = plan.SampleCount;
         var positions = new float[Math.Min(batch, Math.Max(total, 1)) * 3];
         var cells = new int[positions.Length / 3];
         var sigma = new float[cells.Length];
-        float opticalStep = MinStepSize;
         for (int start = 0; start < total; start += batch)
         {
             int count = Math.Min(batch, total - start);
@@ -177,12 +186,7 @@ public sealed partial class OccupancyGrid
                 }
             });
             density(positions.AsSpan(0, 3 * count), sigma.AsSpan(0, count));
-            // Max-splat: order independent, hence deterministic.
-            for (int k = 0; k < count; k++)
-            {
-                float thickness = sigma[k] * opticalStep;
-                if (thickness > splat[cells[k]]) splat[cells[k]] = thickness;
-            }
+            splat(cells, sigma, count);
         }
     }
 

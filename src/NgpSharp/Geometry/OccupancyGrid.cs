@@ -5,7 +5,7 @@ namespace NgpSharp.Geometry;
 /// <summary>Evaluates σ at points: positions [N, 3] (world space, row-major) → densities [N].</summary>
 public delegate void DensityFunction(ReadOnlySpan<float> positions, Span<float> densities);
 
-/// <summary>When <see cref="OccupancyGrid.Update"/> refreshes the grid.</summary>
+/// <summary>When <see cref="OccupancyGrid.Update(int, DensityFunction, ref NgpSharp.Compute.Rng)"/> refreshes the grid.</summary>
 public enum OccupancyUpdateSchedule
 {
     /// <summary>DESIGN.md / nerfacc: every step before <see cref="OccupancyGrid.WarmupSteps"/>, then every <see cref="OccupancyGrid.UpdateInterval"/> steps.</summary>
@@ -100,7 +100,7 @@ public sealed partial class OccupancyGrid
     /// <summary>[MipLevels × N / 8]: occupancy bits per level.</summary>
     public byte[] Bitfield { get; }
 
-    /// <summary>The threshold of the last <see cref="RebuildBitfield"/>: min(0.01, mean of max(density, 0) over cascade 0).</summary>
+    /// <summary>The threshold of the last <see cref="RebuildBitfield()"/>: min(0.01, mean of max(density, 0) over cascade 0).</summary>
     public float Threshold { get; private set; } = float.NaN;
 
     /// <summary>The smallest step (instant-ngp's MIN_CONE_STEPSIZE): √3/1024 × <see cref="StepUnit"/>.</summary>

@@ -26,6 +26,9 @@ public readonly struct ConeStepping
     }
 
     public bool IsUniform => _cone <= 1e-5f;
+
+    /// <summary>The derived constants (log(1+c), a, b, e^(a·log(1+c)), e^(b·log(1+c))) the CUDA marcher takes as arguments.</summary>
+    internal (float Cone, float Log1pC, float A, float B, float At, float Bt) Constants => (_cone, _log1pC, _a, _b, _at, _bt);
     public float MinStep => _min;
     public float MaxStep => _max;
 

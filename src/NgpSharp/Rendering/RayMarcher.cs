@@ -14,7 +14,7 @@ namespace NgpSharp.Rendering;
 /// empty bitfield level around it. At most MaxSamplesPerRay samples. Two passes over rays (count, prefix-sum offsets,
 /// fill), parallel over fixed tiles: the output does not depend on the thread count.
 /// </summary>
-public static class RayMarcher
+public static partial class RayMarcher
 {
     const int RayTile = 256;
 
@@ -26,6 +26,13 @@ public static class RayMarcher
         ref Rng rng, RaySamples output)
     {
         int rays = CheckRays(origins, directions, output);
+        var jitter = TrainingJitter(rays, ref rng);
+        Run(origins, directions, grid, settings, jitter, skipEmpty: true, output);
+    }
+
+    /// <summary>The training march's per-ray offsets: ray r takes draw r of <paramref name="rng"/>, which moves past R draws.</summary>
+    static float[] TrainingJitter(int rays, ref Rng rng)
+    {
         var jitter = new float[rays];
         var start = rng;
         CpuParallel.ForTiles(rays, RayTile, (s, e) =>
@@ -34,10 +41,10 @@ public static class RayMarcher
             for (int i = s; i < e; i++) jitter[i] = r.NextFloat();
         });
         rng.Advance(rays);
-        Run(origins, directions, grid, settings, jitter, skipEmpty: true, output);
+        return jitter;
     }
 
-    /// <summary>Inference march: no jitter, the first lattice point half a step past tNear. Otherwise as <see cref="March"/>.</summary>
+    /// <summary>Inference march: no jitter, the first lattice point half a step past tNear. Otherwise as <see cref="March(ReadOnlySpan{float}, ReadOnlySpan{float}, OccupancyGrid, MarchSettings, ref Rng, RaySamples)"/>.</summary>
     public static void MarchInference(ReadOnlySpan<float> origins, ReadOnlySpan<float> directions, OccupancyGrid grid, MarchSettings settings,
         RaySamples output)
     {
