@@ -10,5 +10,6 @@ public static class ParityChecks
             .Concat(LossParityChecks.Checks())
             .Concat(OptimizerParityChecks.Checks())
             .Concat(ReductionParityChecks.Checks())
-            .Concat(ImageParityChecks.Checks());
+            .Concat(ImageParityChecks.Checks())
+            .Concat(NerfParityChecks.Checks());
 }
