@@ -34,12 +34,13 @@ public static class NerfParityChecks
             (cpu, device) => Renderer(cpu, device, rays: 3000, perRayBackground: false, VolumeRenderer<float>.TrainingThreshold, seed: 11));
         yield return new("nerf renderer: 2001 rays, per-ray background, rendering threshold",
             (cpu, device) => Renderer(cpu, device, rays: 2001, perRayBackground: true, VolumeRenderer<float>.RenderingThreshold, seed: 12));
-        yield return new("nerf renderer: 500 rays, no early termination (threshold 0)",
-            (cpu, device) => Renderer(cpu, device, rays: 500, perRayBackground: true, 0.0, seed: 13, requireTermination: false));
+        yield return new("nerf renderer: 500 rays, no early termination (threshold 0), no weights",
+            (cpu, device) => Renderer(cpu, device, rays: 500, perRayBackground: true, 0.0, seed: 13, requireTermination: false, storeWeights: false));
         yield return new("nerf network: HashGrid L4 + MLP Tanh, batch 2001",
             (cpu, device) => Parity.CompareModule(cpu, device, be => SmallNerfNetwork(be), 2001, Parity.Fp32Bound, paramScale: 0.3f, seed: 21));
         yield return new("nerf network: HashGrid L4 + MLP Tanh, batch 37",
             (cpu, device) => Parity.CompareModule(cpu, device, be => SmallNerfNetwork(be), 37, Parity.Fp32Bound, paramScale: 0.3f, seed: 22));
+        yield return new("nerf network: DensityOnly, 4099 positions", (cpu, device) => DensityOnly(cpu, device, 4099, seed: 23));
     }
 
     /// <summary>A NeRF network small enough for the emulator: 4 grid levels, 32-wide fp32 MLPs with Tanh.</summary>
@@ -50,6 +51,26 @@ public static class NerfParityChecks
         ["dir_encoding"] = new JsonObject { ["otype"] = "SphericalHarmonics", ["degree"] = 4 },
         ["rgb_network"] = new JsonObject { ["otype"] = "MLP", ["activation"] = "Tanh", ["n_neurons"] = 32, ["n_hidden_layers"] = 1 },
     }));
+
+    /// <summary>The grid update's density query (<see cref="NerfNetwork{T}.DensityOnly"/>) on both backends.</summary>
+    static ParityResult DensityOnly(Backend cpu, Backend device, int count, ulong seed)
+    {
+        var positions = Parity.Random(3 * count, seed + 1);
+        float[] Run(Backend be)
+        {
+            using var net = SmallNerfNetwork(be);
+            var theta = Parity.Random((int)net.ParamCount, seed, -0.3f, 0.3f);
+            using var p = be.Upload<float>(theta);
+            using var g = be.Allocate<float>(theta.Length);
+            net.SetParams(p.All, g.All);
+            using var x = be.Upload<float>(positions);
+            using var density = be.Allocate<float>(count);
+            net.DensityOnly(x.AsMatrix(count, 3), density.All);
+            be.Synchronize();
+            return be.ToArray(density.All);
+        }
+        return new(Parity.RelativeError(Run(cpu), Run(device)), Parity.Fp32Bound, "raw density");
+    }
 
     /// <summary>Host inputs of one renderer check.</summary>
     sealed record RendererInputs(RaySamples Samples, float[] Network, float[] Background, float[] DColour, float[] DOpacity, float[] DDepth);
@@ -91,7 +112,7 @@ public static class NerfParityChecks
     /// <summary>Sentinel in the gradient matrix: columns the renderer must not write keep it.</summary>
     const float Untouched = 7.25f;
 
-    static RendererResult Render(Backend be, RendererInputs input, double threshold, bool perRayBackground)
+    static RendererResult Render(Backend be, RendererInputs input, double threshold, bool perRayBackground, bool storeWeights)
     {
         var samples = input.Samples;
         int rays = samples.RayCount, count = samples.Count;
@@ -110,22 +131,22 @@ public static class NerfParityChecks
         using var output = new VolumeRenderOutput<float>(be);
         var density = new ColumnRange<float>(network, DensityColumn, 1);
         var colour = new ColumnRange<float>(network, 0, 3);
-        renderer.Forward(samples, density, colour, background, output, storeWeights: true);
+        renderer.Forward(samples, density, colour, background, output, storeWeights);
         renderer.Backward(samples, density, colour, background, output, dColour.AsMatrix(rays, 3),
             new ColumnRange<float>(gradients, DensityColumn, 1), new ColumnRange<float>(gradients, 0, 3),
             dOpacity.AsMatrix(rays, 1), dDepth.AsMatrix(rays, 1));
         be.Synchronize();
         return new(be.ToArray(output.Colour.Data), be.ToArray(output.Foreground.Data), be.ToArray(output.Opacity.Data),
-            be.ToArray(output.Depth.Data), be.ToArray(output.Weights.Data), output.UsedCounts.ToArray(), output.TotalUsed,
+            be.ToArray(output.Depth.Data), storeWeights ? be.ToArray(output.Weights.Data) : [], output.UsedCounts.ToArray(), output.TotalUsed,
             be.ToArray(gradientBuffer.All));
     }
 
     static ParityResult Renderer(Backend cpu, Backend device, int rays, bool perRayBackground, double threshold, ulong seed,
-        bool requireTermination = true)
+        bool requireTermination = true, bool storeWeights = true)
     {
         var input = MakeInputs(rays, seed);
-        var a = Render(cpu, input, threshold, perRayBackground);
-        var b = Render(device, input, threshold, perRayBackground);
+        var a = Render(cpu, input, threshold, perRayBackground, storeWeights);
+        var b = Render(device, input, threshold, perRayBackground, storeWeights);
         double bound = Parity.Fp32Bound;
 
         int terminated = 0;
