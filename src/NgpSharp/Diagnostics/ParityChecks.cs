@@ -11,5 +11,6 @@ public static class ParityChecks
             .Concat(OptimizerParityChecks.Checks())
             .Concat(ReductionParityChecks.Checks())
             .Concat(ImageParityChecks.Checks())
-            .Concat(MarchParityChecks.Checks());
+            .Concat(MarchParityChecks.Checks())
+            .Concat(NerfParityChecks.Checks());
 }

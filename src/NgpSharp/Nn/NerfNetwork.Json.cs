@@ -54,7 +54,7 @@ public sealed partial class NerfNetwork<T>
     /// defaults; other top-level keys (loss, optimizer, ...) are ignored. Both MLPs' output_activation must be None:
     /// the volume renderer applies exp and sigmoid.
     /// </summary>
-    /// <param name="backend">Where the parts live (CPU for now).</param>
+    /// <param name="backend">Where the parts live (CPU, or CUDA with T = float).</param>
     /// <param name="aabbScale">The scene's aabb_scale (≥ 1): the finest grid level gets 2048·aabbScale cells.</param>
     /// <param name="config">The blocks above (null: all defaults).</param>
     /// <exception cref="ConfigException">A key has a bad value; the message names it.</exception>

@@ -21,8 +21,8 @@ namespace NgpSharp.Nn;
 /// them and the sparse zero-gradient skipping matters for the grid after them.</para>
 /// <para>dL/dinput: positions through the position encoding's input gradient; directions through the direction
 /// encoding's input gradient times ½ (the chain rule of the warp).</para>
-/// <para>The direction warp and the ½ scaling are CPU loops; the rest goes through modules and column copies that
-/// also run on CUDA. Until those two loops have kernels the network is CPU only.</para>
+/// <para>The direction warp, the ½ scaling and the density-gradient add are element-wise loops here and kernels in
+/// NerfNetwork.cu on CUDA; the rest goes through modules and column copies that run on both backends.</para>
 /// </remarks>
 public sealed partial class NerfNetwork<T> : Network<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -48,8 +48,10 @@ public sealed partial class NerfNetwork<T> : Network<T> where T : unmanaged, IFl
     public NerfNetwork(Encoding<T> positionEncoding, Network<T> densityNetwork, Encoding<T> directionEncoding, Network<T> colourNetwork)
         : base(positionEncoding.Backend)
     {
-        if (Backend.Kind != BackendKind.Cpu)
-            throw new NotSupportedException("NerfNetwork runs on the CPU backend only (the direction warp has no CUDA kernel yet)");
+        if (Backend.Kind is not (BackendKind.Cpu or BackendKind.Cuda))
+            throw new NotSupportedException($"NerfNetwork has no kernels for the {Backend.Kind} backend");
+        if (Backend.Kind == BackendKind.Cuda && typeof(T) != typeof(float))
+            throw new NotSupportedException("CUDA kernels run in float; use NerfNetwork<float>");
         foreach (var part in new DifferentiableObject<T>[] { densityNetwork, directionEncoding, colourNetwork })
             if (!ReferenceEquals(part.Backend, Backend)) throw new ArgumentException($"NerfNetwork: the {part.GetType().Name} lives on another backend");
         if (positionEncoding.InputWidth != 3) throw new ArgumentException($"NerfNetwork: the position encoding takes {positionEncoding.InputWidth} dims, expected 3");
@@ -250,6 +252,7 @@ public sealed partial class NerfNetwork<T> : Network<T> where T : unmanaged, IFl
     static void SplitInput(DeviceMatrix<T> input, DeviceMatrix<T> positions, DeviceMatrix<T> directions01)
     {
         MatrixColumns.Copy(input, 0, positions, 0, 3);
+        if (input.Backend.Kind == BackendKind.Cuda) { LaunchCuda("kernel_nerf_warp_directions", input.Rows, input, default, directions01); return; }
         CpuParallel.ForTiles(input.Rows, RowsPerTile, (start, end) =>
         {
             var x = input.AsSpan();
@@ -262,6 +265,7 @@ public sealed partial class NerfNetwork<T> : Network<T> where T : unmanaged, IFl
     /// <summary>dLdDensityOut[:, 0] += dLdOutput[:, DensityColumn] (the density MLP's output 0 is also the output's density).</summary>
     static void AddDensityGradient(DeviceMatrix<T> dLdOutput, DeviceMatrix<T> dLdDensityOut)
     {
+        if (dLdOutput.Backend.Kind == BackendKind.Cuda) { LaunchCuda("kernel_nerf_add_density_gradient", dLdOutput.Rows, dLdOutput, default, dLdDensityOut); return; }
         CpuParallel.ForTiles(dLdOutput.Rows, RowsPerTile, (start, end) =>
         {
             var g = dLdOutput.AsSpan();
@@ -274,6 +278,7 @@ public sealed partial class NerfNetwork<T> : Network<T> where T : unmanaged, IFl
     /// <summary>dLdInput = [dL/dpositions, ½·dL/d((d + 1)/2)] (zeros where a part gave none).</summary>
     static void MergeInputGradient(DeviceMatrix<T> dLdPositions, DeviceMatrix<T> dLdDirections01, DeviceMatrix<T> dLdInput)
     {
+        if (dLdInput.Backend.Kind == BackendKind.Cuda) { LaunchCuda("kernel_nerf_merge_input_gradient", dLdInput.Rows, dLdPositions, dLdDirections01, dLdInput); return; }
         CpuParallel.ForTiles(dLdInput.Rows, RowsPerTile, (start, end) =>
         {
             var dx = dLdInput.AsSpan();

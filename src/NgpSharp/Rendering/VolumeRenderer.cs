@@ -46,9 +46,13 @@ public sealed partial class VolumeRenderer<T> where T : unmanaged, IFloatingPoin
         RayBackground<T> background, VolumeRenderOutput<T> output, bool storeWeights = false)
     {
         ArgumentNullException.ThrowIfNull(output);
-        CheckInputs(samples, rawDensity, rawColour, background);
-        RequireCpu(output.Backend);
+        CheckInputs(samples, rawDensity, rawColour, background, output.Backend);
         output.Prepare(samples.RayCount, samples.Count, storeWeights);
+        if (output.Backend.Kind == BackendKind.Cuda)
+        {
+            ForwardCuda(samples, rawDensity, rawColour, background, output);
+            return;
+        }
         var args = new ForwardArgs(samples, rawDensity, rawColour, background, T.CreateChecked(TransmittanceThreshold), output);
         CpuParallel.ForTiles(samples.RayCount, RaysPerTile, (start, end) =>
             ForwardTile(start, end, args));
@@ -70,27 +74,38 @@ public sealed partial class VolumeRenderer<T> where T : unmanaged, IFloatingPoin
         DeviceMatrix<T> dLdOpacity = default, DeviceMatrix<T> dLdDepth = default)
     {
         ArgumentNullException.ThrowIfNull(forward);
-        CheckInputs(samples, rawDensity, rawColour, background);
-        RequireCpu(forward.Backend);
+        CheckInputs(samples, rawDensity, rawColour, background, forward.Backend);
         int rays = samples.RayCount;
         if (forward.RayCount != rays) throw new ArgumentException($"volume renderer: forward output has {forward.RayCount} rays, the samples {rays}");
-        CheckRayMatrix(dLdColour, "dL/dColour", rays, 3, required: true);
-        CheckRayMatrix(dLdOpacity, "dL/dOpacity", rays, 1, required: false);
-        CheckRayMatrix(dLdDepth, "dL/dDepth", rays, 1, required: false);
+        var backend = forward.Backend;
+        CheckRayMatrix(dLdColour, "dL/dColour", rays, 3, required: true, backend);
+        CheckRayMatrix(dLdOpacity, "dL/dOpacity", rays, 1, required: false, backend);
+        CheckRayMatrix(dLdDepth, "dL/dDepth", rays, 1, required: false, backend);
         dLdRawDensity.CheckShape("dL/draw_density", samples.Count, 1);
         dLdRawColour.CheckShape("dL/draw_colour", samples.Count, 3);
+        RequireBackend(dLdRawDensity.Matrix, "dL/draw_density", backend);
+        RequireBackend(dLdRawColour.Matrix, "dL/draw_colour", backend);
+        if (backend.Kind == BackendKind.Cuda)
+        {
+            BackwardCuda(samples, rawDensity, rawColour, background, forward, dLdColour, dLdRawDensity, dLdRawColour, dLdOpacity, dLdDepth);
+            return;
+        }
         var args = new BackwardArgs(samples, rawDensity, rawColour, background, forward, dLdColour, dLdOpacity, dLdDepth,
             dLdRawDensity, dLdRawColour);
         CpuParallel.ForTiles(rays, RaysPerTile, (start, end) =>
             BackwardTile(start, end, args));
     }
 
-    static void RequireCpu(Backend backend)
+    /// <summary>Every matrix must live on the output's backend (CPU or CUDA).</summary>
+    static void RequireBackend(DeviceMatrix<T> m, string what, Backend backend)
     {
-        if (backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"volume renderer: no kernel for the {backend.Kind} backend yet");
+        if (backend.Kind is not (BackendKind.Cpu or BackendKind.Cuda))
+            throw new NotSupportedException($"volume renderer: no kernel for the {backend.Kind} backend");
+        if (!m.IsNull && !ReferenceEquals(m.Backend, backend))
+            throw new ArgumentException($"volume renderer: {what} lives on another backend ({m.Backend.Kind}) than the output ({backend.Kind})");
     }
 
-    static void CheckInputs(RaySamples samples, ColumnRange<T> rawDensity, ColumnRange<T> rawColour, RayBackground<T> background)
+    static void CheckInputs(RaySamples samples, ColumnRange<T> rawDensity, ColumnRange<T> rawColour, RayBackground<T> background, Backend backend)
     {
         ArgumentNullException.ThrowIfNull(samples);
         int count = samples.Count;
@@ -104,12 +119,13 @@ public sealed partial class VolumeRenderer<T> where T : unmanaged, IFloatingPoin
         }
         rawDensity.CheckShape("raw density", count, 1);
         rawColour.CheckShape("raw colour", count, 3);
-        RequireCpu(rawDensity.Matrix.Backend);
-        RequireCpu(rawColour.Matrix.Backend);
+        RequireBackend(rawDensity.Matrix, "raw density", backend);
+        RequireBackend(rawColour.Matrix, "raw colour", backend);
+        if (background.IsPerRay) RequireBackend(background.PerRayColours, "the background", backend);
         background.CheckShape(samples.RayCount);
     }
 
-    static void CheckRayMatrix(DeviceMatrix<T> m, string what, int rays, int cols, bool required)
+    static void CheckRayMatrix(DeviceMatrix<T> m, string what, int rays, int cols, bool required, Backend backend)
     {
         if (m.IsNull)
         {
@@ -117,6 +133,6 @@ public sealed partial class VolumeRenderer<T> where T : unmanaged, IFloatingPoin
             return;
         }
         if (m.Rows != rays || m.Cols != cols) throw new ArgumentException($"volume renderer: {what} is {m}, expected [{rays}, {cols}]");
-        RequireCpu(m.Backend);
+        RequireBackend(m, what, backend);
     }
 }
