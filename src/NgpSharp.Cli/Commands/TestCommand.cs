@@ -14,7 +14,7 @@ namespace NgpSharp.Cli.Commands;
 /// <summary>`ngp test`: renders a trained run's test split, scores it, and writes an orbit video.</summary>
 public static class TestCommand
 {
-    public const string Usage = "ngp test --run RUN_DIR [--checkpoint CKPT] [--device auto|cpu] [--quiet]";
+    public const string Usage = "ngp test --run RUN_DIR [--checkpoint CKPT] [--device auto|cpu|cuda|cuda-emulator] [--quiet]";
 
     public static int Run(CommandLine cl)
     {

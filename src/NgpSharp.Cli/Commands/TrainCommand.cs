@@ -10,7 +10,7 @@ namespace NgpSharp.Cli.Commands;
 /// <summary>`ngp train`: a NeRF run (instant-ngp's algorithm) from a YAML config with dotted overrides.</summary>
 public static class TrainCommand
 {
-    public const string Usage = "ngp train --config configs/nerf-blender.yaml [dotted.key=value ...] [--device auto|cpu] [--out RUN_DIR] [--resume CKPT] [--quiet]";
+    public const string Usage = "ngp train --config configs/nerf-blender.yaml [dotted.key=value ...] [--device auto|cpu|cuda|cuda-emulator] [--out RUN_DIR] [--resume CKPT] [--quiet]";
 
     /// <summary>
     /// metrics.csv columns, averages over the steps since the previous row: samples = marched samples per step,
@@ -98,17 +98,8 @@ public static class TrainCommand
         return path;
     }
 
-    /// <summary>NeRF training has CPU kernels only: auto falls back to the CPU, an explicit GPU request is an error.</summary>
-    internal static Backend SelectBackend(string device, bool quiet)
-    {
-        if (device.Equals("cpu", StringComparison.OrdinalIgnoreCase)) return CpuBackend.Shared;
-        if (device.Equals("auto", StringComparison.OrdinalIgnoreCase))
-        {
-            if (!quiet) Console.WriteLine($"device: {CpuBackend.Shared.Description} (NeRF has CPU kernels only so far)");
-            return CpuBackend.Shared;
-        }
-        throw new UsageException($"--device {device}: NeRF training and rendering have CPU kernels only so far (use --device cpu or auto)");
-    }
+    /// <summary>--device auto|cpu|cuda|cuda-emulator (NeRF training and rendering run on the CPU or CUDA backend).</summary>
+    internal static Backend SelectBackend(string device, bool quiet) => DeviceSelection.Select(device, quiet);
 
     /// <summary>Averages of the steps since the last metrics row.</summary>
     sealed class Window

@@ -45,8 +45,10 @@ public sealed class NerfLoss<T> : IDisposable where T : unmanaged, IFloatingPoin
         }
         var values = _values.All.Slice(0, n).AsMatrix(prediction.Rows, 3);
         Huber.Evaluate(lossScale, prediction, target, values, gradients);
+        // On CUDA the values come to the host and are summed in the same order as on the CPU.
+        ReadOnlySpan<T> host = values.Backend.Kind == BackendKind.Cpu ? values.AsSpan() : values.Backend.ToArray(values.Data);
         double sum = 0;
-        foreach (T v in values.AsSpan()) sum += double.CreateChecked(v);
+        foreach (T v in host) sum += double.CreateChecked(v);
         return sum;
     }
 
@@ -90,13 +92,18 @@ public sealed class NerfLoss<T> : IDisposable where T : unmanaged, IFloatingPoin
         for (int i = 0; i < dst.Length; i++) dst[i] = T.CreateChecked(rng.NextFloat());
     }
 
-    /// <summary>PSNR in dB of prediction vs target ([R, C] each, values in [0, 1]): −10·log10(MSE); +∞ when equal.</summary>
+    /// <summary>
+    /// PSNR in dB of prediction vs target ([R, C] each, values in [0, 1]): −10·log10(MSE); +∞ when equal.
+    /// On CUDA both are copied to the host (R·C floats each) and reduced there.
+    /// </summary>
     public static double Psnr(DeviceMatrix<T> prediction, DeviceMatrix<T> target)
     {
         if (prediction.IsNull || target.IsNull || prediction.Rows != target.Rows || prediction.Cols != target.Cols)
             throw new ArgumentException($"nerf loss: PSNR of {prediction} against {target}");
-        RequireCpu(prediction.Backend);
-        ReadOnlySpan<T> p = prediction.AsSpan(), t = target.AsSpan();
+        if (prediction.Backend.Kind != target.Backend.Kind) throw new ArgumentException("nerf loss: PSNR of matrices on different backends");
+        bool cpu = prediction.Backend.Kind == BackendKind.Cpu;
+        ReadOnlySpan<T> p = cpu ? prediction.AsSpan() : prediction.Backend.ToArray(prediction.Data);
+        ReadOnlySpan<T> t = cpu ? target.AsSpan() : target.Backend.ToArray(target.Data);
         if (p.Length == 0) throw new ArgumentException("nerf loss: PSNR of an empty batch");
         double sum = 0;
         for (int i = 0; i < p.Length; i++)

@@ -43,18 +43,19 @@ public sealed partial class NerfTrainer
                 }
                 camera.Rays(px.AsSpan(0, 2 * n), origins, directions);
                 var samples = new RaySamples(n, 8 * n);
-                RayMarcher.MarchInference(origins.AsSpan(0, 3 * n), directions.AsSpan(0, 3 * n), Grid, _march, samples);
+                MarchForRendering(origins, directions, n, samples);
                 total += samples.Count;
                 int batch = PaddedBatch(samples.Count);
                 var input = _input.Matrix(batch, NerfNetwork<float>.InputDims);
-                FillNetworkInput(samples, origins, directions, input);
+                FillInput(samples, origins, directions, input);
                 var output = _output.Matrix(batch, NerfNetwork<float>.OutputDims);
                 Network.Inference(input, output);
                 renderer.Forward(samples, new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1),
                     new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3), bg, result);
-                var c = result.Colour.AsSpan();
-                var a = result.Opacity.AsSpan();
-                var d = result.Depth.AsSpan();
+                var copies = HostCopies(result);
+                ReadOnlySpan<float> c = copies is { } hc ? hc.Colour : result.Colour.AsSpan();
+                ReadOnlySpan<float> a = copies is { } h2 ? h2.Opacity : result.Opacity.AsSpan();
+                ReadOnlySpan<float> d = copies is { } h3 ? h3.Depth : result.Depth.AsSpan();
                 c[..(3 * n)].CopyTo(image.Data.AsSpan(3 * start, 3 * n));
                 for (int i = 0; i < n; i++)
                 {

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using NgpSharp.Compute;
+using NgpSharp.Compute.Cuda;
 using NgpSharp.Config;
 using NgpSharp.Data;
 using NgpSharp.Geometry;
@@ -26,7 +27,7 @@ public readonly record struct NerfStepTimings(double Grid, double Rays, double M
 }
 
 /// <summary>
-/// instant-ngp's NeRF training loop on the CPU backend: occupancy-grid update, ray sampling with random
+/// instant-ngp's NeRF training loop on the CPU or CUDA backend (NerfTrainer.Cuda.cs says what still crosses to the host): occupancy-grid update, ray sampling with random
 /// backgrounds, jittered marching, network forward on every sample, volume rendering, Huber loss in sRGB,
 /// backward through renderer and network, NaN/Inf guard, optimizer step; rays per step adapt so that a step sees
 /// about <see cref="NerfTrainerSettings.TargetSamplesPerStep"/> samples. One pcg32 stream drives every random
@@ -56,7 +57,7 @@ public sealed partial class NerfTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(backend);
-        if (backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"NeRF training: no {backend.Kind} kernels yet (use --device cpu)");
+        if (backend.Kind is not (BackendKind.Cpu or BackendKind.Cuda)) throw new NotSupportedException($"NeRF training: no {backend.Kind} kernels (use --device cpu or cuda)");
         Settings = settings;
         Dataset = dataset;
         Backend = backend;
@@ -78,6 +79,14 @@ public sealed partial class NerfTrainer : IDisposable
         _input = new(backend); _output = new(backend); _dLdOutput = new(backend); _background = new(backend); _rgba = new(backend);
         _target = new(backend); _dLdColour = new(backend); _densityPositions = new(backend); _densityRaw = new(backend);
         RaysPerStep = RoundRays(settings.Trainer.InitialRays);
+        LossScale = LossScaleFor(backend, Network);
+        if (backend is CudaBackend cuda)
+        {
+            _cuda = cuda;
+            _reductions = new CudaReductions(cuda);
+            _stageInput = new(CpuBackend.Shared); _stageRgba = new(CpuBackend.Shared); _stageTarget = new(CpuBackend.Shared); _stageBackground = new(CpuBackend.Shared);
+        }
+        else (_stageInput, _stageRgba, _stageTarget, _stageBackground) = (_input, _rgba, _target, _background);
     }
 
     public NerfSettings Settings { get; }
@@ -174,21 +183,24 @@ public sealed partial class NerfTrainer : IDisposable
         if (StepCount > int.MaxValue) throw new InvalidOperationException("NeRF training: step counter overflow");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double Lap() { double t = clock.Elapsed.TotalSeconds; clock.Restart(); return t; }
-        Grid.Update((int)StepCount, EvaluateDensity, ref _rng);
+        UpdateGrid();
         double tGrid = Lap();
 
         int rays = RaysPerStep;
         EnsureHost(ref _origins, 3 * rays); EnsureHost(ref _directions, 3 * rays); EnsureHost(ref _rgbaHost, 4 * rays);
         Dataset.SampleRays(ref _rng, rays, _origins, _directions, _rgbaHost);
-        var rgba = _rgba.Matrix(rays, 4);
+        // On CUDA the targets and backgrounds are made in host staging buffers, then uploaded.
+        var rgba = _stageRgba.Matrix(rays, 4);
         _rgbaHost.AsSpan(0, 4 * rays).CopyTo(rgba.AsSpan());
         var background = TrainingBackground(rays);
-        var target = _target.Matrix(rays, 3);
+        var target = _stageTarget.Matrix(rays, 3);
         NerfLoss<float>.CompositeOnBackground(rgba, background, target);
+        target = ToDevice(target, _target);
+        if (background.IsPerRay) background = RayBackground<float>.PerRay(ToDevice(background.PerRayColours, _background));
 
         double tRays = Lap();
         if (_samples is null || _samples.RayCount != rays) _samples = new RaySamples(rays, Math.Max(_samples?.TStarts.Length ?? 0, 4 * rays));
-        RayMarcher.March(_origins.AsSpan(0, 3 * rays), _directions.AsSpan(0, 3 * rays), Grid, _march, ref _rng, _samples);
+        MarchTraining(rays, _samples);
         int samples = _samples.Count;
         double tMarch = Lap(), tForward, tRender;
 
@@ -197,7 +209,7 @@ public sealed partial class NerfTrainer : IDisposable
         {
             // instant-ngp: an inference pass finds where each ray terminates; only those samples are trained on.
             var all = _input.Matrix(PaddedBatch(samples), NerfNetwork<float>.InputDims);
-            FillNetworkInput(_samples, _origins, _directions, all);
+            FillInput(_samples, _origins, _directions, all);
             var allOut = _output.Matrix(all.Rows, NerfNetwork<float>.OutputDims);
             Network.Inference(all, allOut);
             _renderer.Forward(_samples, new ColumnRange<float>(allOut, NerfNetwork<float>.DensityColumn, 1),
@@ -206,10 +218,10 @@ public sealed partial class NerfTrainer : IDisposable
         }
         int batch = PaddedBatch(trained.Count);
         var input = _inputTrained.Matrix(batch, NerfNetwork<float>.InputDims);
-        FillNetworkInput(trained, _origins, _directions, input);
+        FillInput(trained, _origins, _directions, input);
         var output = _outputTrained.Matrix(batch, NerfNetwork<float>.OutputDims);
         var dLdOutput = _dLdOutput.Matrix(batch, NerfNetwork<float>.OutputDims);
-        dLdOutput.AsSpan().Clear();
+        Clear(dLdOutput);
         var dLdColour = _dLdColour.Matrix(rays, 3);
         double loss, psnr;
         using (var ctx = Network.Forward(input, output))
@@ -218,7 +230,7 @@ public sealed partial class NerfTrainer : IDisposable
             var density = new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1);
             var colour = new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3);
             _renderer.Forward(trained, density, colour, background, _render);
-            loss = _loss.Evaluate(1f, _render.Colour, target, dLdColour);
+            loss = _loss.Evaluate(LossScale, _render.Colour, target, dLdColour);
             psnr = NerfLoss<float>.Psnr(_render.Colour, target);
             _renderer.Backward(trained, density, colour, background, _render, dLdColour,
                 new ColumnRange<float>(dLdOutput, NerfNetwork<float>.DensityColumn, 1), new ColumnRange<float>(dLdOutput, NerfNetwork<float>.ColourColumn, 3));
@@ -228,8 +240,8 @@ public sealed partial class NerfTrainer : IDisposable
         double tBackward = Lap();
         long used = _render.TotalUsed;
         StepCount++;
-        bool finite = double.IsFinite(loss) && Compute.Cpu.CpuReductions.AllFinite<float>(_gradients.All.AsSpan());
-        if (finite) Optimizer.Step(1f, _params.All, _gradients.All);
+        bool finite = double.IsFinite(loss) && GradientsFinite();
+        if (finite) Optimizer.Step(LossScale, _params.All, _gradients.All);
         else SkippedSteps++;
         LastTimings = new NerfStepTimings(tGrid, tRays, tMarch, tForward, tRender, tBackward, Lap());
 
@@ -271,7 +283,7 @@ public sealed partial class NerfTrainer : IDisposable
             case NerfBackground.White: return RayBackground<float>.Constant(1f, 1f, 1f);
             case NerfBackground.Black: return RayBackground<float>.Black;
             default:
-                var colours = _background.Matrix(rays, 3);
+                var colours = _stageBackground.Matrix(rays, 3);
                 NerfLoss<float>.DrawRandomBackgrounds(ref _rng, colours, Settings.Renderer.BackgroundSampling);
                 return RayBackground<float>.PerRay(colours);
         }
@@ -314,7 +326,8 @@ public sealed partial class NerfTrainer : IDisposable
         _inputTrained.Dispose(); _outputTrained.Dispose();
         _input.Dispose(); _output.Dispose(); _dLdOutput.Dispose(); _background.Dispose(); _rgba.Dispose();
         _target.Dispose(); _dLdColour.Dispose(); _densityPositions.Dispose(); _densityRaw.Dispose();
-        _render.Dispose(); _loss.Dispose();
+        _render.Dispose(); _loss.Dispose(); _reductions?.Dispose();
+        if (_cuda is not null) { _stageInput.Dispose(); _stageRgba.Dispose(); _stageTarget.Dispose(); _stageBackground.Dispose(); }
         _params.Dispose(); _gradients.Dispose();
         Network.Dispose(); Optimizer.Dispose();
     }
