@@ -1,4 +1,5 @@
 using System.Globalization;
+using NgpSharp.Config;
 
 namespace NgpSharp.Cli;
 
@@ -64,8 +65,8 @@ public sealed class CommandLine
         foreach (var name in _options.Keys)
             if (!_used.Contains(name))
             {
-                var close = _used.OrderBy(u => Levenshtein(u, name)).FirstOrDefault();
-                throw new UsageException($"ngp {verb}: unknown option --{name}" + (close is not null && Levenshtein(close, name) <= 3 ? $" (did you mean --{close}?)" : ""));
+                var close = _used.OrderBy(u => ConfigNaming.EditDistance(u, name)).FirstOrDefault();
+                throw new UsageException($"ngp {verb}: unknown option --{name}" + (close is not null && ConfigNaming.EditDistance(close, name) <= 3 ? $" (did you mean --{close}?)" : ""));
             }
     }
 
@@ -85,17 +86,6 @@ public sealed class CommandLine
             return true;
         }
         return int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
-    }
-
-    internal static int Levenshtein(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (int i = 1; i <= a.Length; i++)
-            for (int j = 1; j <= b.Length; j++)
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-        return d[a.Length, b.Length];
     }
 }
 

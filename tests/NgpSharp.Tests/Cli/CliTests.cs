@@ -11,15 +11,7 @@ public class ConsoleCollection;
 [Collection("Console")]
 public class CliTests
 {
-    static (int code, string output, string error) Ngp(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (outWriter, errWriter) = (new StringWriter(), new StringWriter());
-        Console.SetOut(outWriter);
-        Console.SetError(errWriter);
-        try { return (Program.Main(args), outWriter.ToString(), errWriter.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int code, string output, string error) Ngp(params string[] args) => NgpCli.Run(args);
 
     [Fact]
     public void UnknownCommand_Exits2_AndListsCommands()

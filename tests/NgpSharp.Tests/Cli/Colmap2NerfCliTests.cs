@@ -2,6 +2,7 @@ using System.Text.Json;
 using NgpSharp.Cli;
 using NgpSharp.Data.Colmap;
 using NgpSharp.Tests.Data;
+using NgpSharp.Tests.Support;
 using Xunit;
 
 namespace NgpSharp.Tests.Cli;
@@ -14,15 +15,7 @@ public sealed class Colmap2NerfCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    static (int code, string output, string error) Ngp(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (outWriter, errWriter) = (new StringWriter(), new StringWriter());
-        Console.SetOut(outWriter);
-        Console.SetError(errWriter);
-        try { return (Program.Main(args), outWriter.ToString(), errWriter.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int code, string output, string error) Ngp(params string[] args) => NgpCli.Run(args);
 
     string Project(int frames = 8)
     {

@@ -13,15 +13,7 @@ public sealed class NerfCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_tmp, recursive: true);
 
-    static (int code, string output, string error) Ngp(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (outWriter, errWriter) = (new StringWriter(), new StringWriter());
-        Console.SetOut(outWriter);
-        Console.SetError(errWriter);
-        try { return (Program.Main(args), outWriter.ToString(), errWriter.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int code, string output, string error) Ngp(params string[] args) => NgpCli.Run(args);
 
     static string[] Small(params string[] extra) =>
     [
