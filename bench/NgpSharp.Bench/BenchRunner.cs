@@ -55,6 +55,9 @@ public static class BenchRunner
             Throughput.Measure(() => grid.Inference(xm, ym), batch, backend.Synchronize)));
         add(new("encoding", "hashgrid_forward_backward", what + ": forward + backward", batch,
             Throughput.Measure(() => { using var ctx = grid.Forward(xm, ym); grid.Backward(ctx, xm, ym, dym); }, batch, backend.Synchronize)));
+        using var dx = backend.AllocateMatrix<float>(batch, 2, out var dxm);
+        add(new("encoding", "hashgrid_input_gradient", what + ": dL/dx only (backward, no dL/dθ)", batch,
+            Throughput.Measure(() => { using var ctx = grid.Forward(xm, ym); grid.Backward(ctx, xm, ym, dym, dxm, GradientMode.Ignore); }, batch, backend.Synchronize)));
     }
 
     static void Mlp(Backend backend, JsonConfig config, int batch, Action<BenchResult> add)
