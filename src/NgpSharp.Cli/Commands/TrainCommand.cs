@@ -7,10 +7,10 @@ using NgpSharp.Systems.Nerf;
 
 namespace NgpSharp.Cli.Commands;
 
-/// <summary>`ngp train`: a NeRF run (instant-ngp's algorithm) from a YAML config with dotted overrides.</summary>
+/// <summary>`ngp train`: a NeRF run (instant-ngp's algorithm) or a NeuS run (NeusTrainCommand) from a YAML config with dotted overrides.</summary>
 public static class TrainCommand
 {
-    public const string Usage = "ngp train --config configs/nerf-blender.yaml [dotted.key=value ...] [--device auto|cpu|cuda|cuda-emulator] [--out RUN_DIR] [--resume CKPT] [--quiet]";
+    public const string Usage = "ngp train --config configs/nerf-blender.yaml|neus-dtu.yaml [dotted.key=value ...] [--device auto|cpu|cuda|cuda-emulator] [--out RUN_DIR] [--resume CKPT] [--quiet]";
 
     /// <summary>
     /// metrics.csv columns, averages over the steps since the previous row: samples = marched samples per step,
@@ -28,8 +28,10 @@ public static class TrainCommand
         bool quiet = cl.Flag("quiet");
         cl.RejectUnknown("train");
         if (!File.Exists(configPath)) throw new FileNotFoundException($"--config: {configPath} not found", configPath);
-        var settings = YamlConfig.Load<NerfSettings>(configPath, cl.Overrides);
         if (resume is not null && !File.Exists(resume)) throw new FileNotFoundException($"--resume: {resume} not found", resume);
+        var tree = YamlConfig.LoadTree(configPath, cl.Overrides);
+        if (SystemKinds.Of(tree) == SystemKind.Neus) return NeusTrainCommand.Run(tree, device, outDir, resume, quiet);
+        var settings = ConfigBinder.Bind<NerfSettings>(tree);
         var backend = SelectBackend(device, quiet);
 
         var data = NerfData.Load(settings.Dataset, settings.Dataset.Split);

@@ -25,6 +25,8 @@ public sealed record NeusSettings
 
 public sealed record NeusModelSettings
 {
+    /// <summary>instant-nsr-pl's model name (neus); marks the config as a NeuS run.</summary>
+    public string Name { get; init; } = "neus";
     /// <summary>The object lies in the sphere of this radius in the dataset's normalised frame; the scene box is [−r, r]³.</summary>
     [Range(1e-3, 1e3)] public double Radius { get; init; } = 1.0;
     /// <summary>Samples a ray through the whole box would get: render step = √3·2r / this (instant-nsr-pl).</summary>
@@ -57,6 +59,8 @@ public sealed record NeusVarianceSettings
 
 public sealed record NeusSystemSettings
 {
+    /// <summary>instant-nsr-pl's system name (neus-system).</summary>
+    public string Name { get; init; } = "neus-system";
     public NeusLossSettings Loss { get; init; } = new();
     public NeusOptimizerSettings Optimizer { get; init; } = new();
     /// <summary>Steps at the base learning rate before the exponential decay to 0.1× at max_steps.</summary>

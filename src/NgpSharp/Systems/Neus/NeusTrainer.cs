@@ -16,6 +16,9 @@ namespace NgpSharp.Systems.Neus;
 /// <param name="Psnr">PSNR of the batch's rendered colours against their targets.</param>
 /// <param name="Eikonal">mean((‖∇f‖ − 1)²) over the samples.</param>
 /// <param name="InvS">The sharpness s the step rendered with.</param>
+/// <param name="Rays">Rays the step marched.</param>
+/// <param name="Samples">Samples the networks ran on.</param>
+/// <param name="Skipped">True when the loss or a gradient was NaN/Inf and the update was skipped.</param>
 public readonly record struct NeusStep(double Loss, double Psnr, double Eikonal, double InvS, int Rays, int Samples, bool Skipped);
 
 /// <summary>

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Globalization;
+using NgpSharp.Compute;
+using NgpSharp.Config;
+using NgpSharp.Systems;
+using NgpSharp.Systems.Nerf;
+using NgpSharp.Systems.Neus;
+
+namespace NgpSharp.Cli.Commands;
+
+/// <summary>`ngp train` for NeuS configs (instant-nsr-pl's neus-system): same run folder, progress, checkpoints and resume as NeRF.</summary>
+public static class NeusTrainCommand
+{
+    /// <summary>metrics.csv columns, averages over the steps since the previous row.</summary>
+    public static readonly IReadOnlyList<string> MetricsColumns = ["step", "loss", "lr", "psnr", "eikonal", "inv_s", "rays", "samples", "samples_per_s"];
+
+    public static int Run(ConfigMapping config, string device, string? outDir, string? resume, bool quiet)
+    {
+        var settings = ConfigBinder.Bind<NeusSettings>(config);
+        var backend = TrainCommand.SelectBackend(device, quiet);
+        if (backend.Kind != BackendKind.Cpu)
+        {
+            if (!quiet) Console.WriteLine($"note: NeuS runs on the CPU for now (no CUDA kernels for the SDF network yet); ignoring --device {device}");
+            backend = CpuBackend.Shared;
+        }
+        var data = NerfData.Load(settings.Dataset, settings.Dataset.Split);
+        var run = outDir is not null ? RunDirectory.CreateAt(outDir) : RunDirectory.Create("exp", settings.Name, settings.Tag);
+        run.WriteParsedConfig(settings);
+        using var trainer = new NeusTrainer(settings, data, backend);
+        trainer.MarkUnseenCells();
+        if (resume is not null) trainer.Resume(resume);
+        var t = settings.Trainer;
+        if (!quiet)
+            Console.WriteLine(FormattableString.Invariant(
+                $"training NeuS on {data.Source} ({data.Count} {data.Split} views, {data.Width}×{data.Height}{(data.HasAlpha ? ", masks" : "")}) → {run.Root}: {trainer.Params.Length} parameters, up to {t.MaxSteps} steps{(t.MaxSeconds is { } ms ? $" or {ms} s" : "")}{(resume is not null ? $", resuming at step {trainer.StepCount}" : "")}"));
+
+        using var metrics = run.OpenMetrics(MetricsColumns, resume is not null ? trainer.StepCount : null);
+        var bar = new ProgressBar(quiet);
+        var clock = Stopwatch.StartNew();
+        var window = new Window();
+        NeusStep last = default;
+        long startStep = trainer.StepCount;
+        while (trainer.StepCount < t.MaxSteps && !(t.MaxSeconds is { } limit && clock.Elapsed.TotalSeconds >= limit))
+        {
+            var before = clock.Elapsed;
+            last = trainer.Step();
+            window.Add(last, (clock.Elapsed - before).TotalSeconds);
+            long step = trainer.StepCount;
+            if (step % t.LogEvery == 0 || step == t.MaxSteps) { window.WriteTo(metrics, step, trainer.Optimizer.LearningRate); window = new Window(); }
+            if (t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) Checkpoint(trainer, run, t.KeepCheckpoints);
+            bar.Report(step, t.MaxSteps, clock.Elapsed * ((double)step / Math.Max(1, step - startStep)), string.Create(CultureInfo.InvariantCulture,
+                $"loss {last.Loss:F4} · PSNR {last.Psnr:F2} dB · eikonal {last.Eikonal:F4} · inv_s {last.InvS:F1} · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples"));
+        }
+        bar.Finish();
+        if (window.Count > 0) window.WriteTo(metrics, trainer.StepCount, trainer.Optimizer.LearningRate);
+        string ckpt = Checkpoint(trainer, run, t.KeepCheckpoints);
+        if (!quiet)
+        {
+            double seconds = clock.Elapsed.TotalSeconds;
+            long steps = trainer.StepCount - startStep;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{steps} steps in {seconds:F1} s ({(steps > 0 ? seconds / steps : 0):F3} s/step) · last loss {last.Loss:F4}, batch PSNR {last.Psnr:F2} dB, inv_s {last.InvS:F1}"));
+            if (trainer.SkippedSteps > 0) Console.WriteLine($"warning: {trainer.SkippedSteps} steps had NaN/Inf and were skipped");
+            Console.WriteLine($"wrote {run.ParsedConfigPath}, {run.MetricsCsvPath}, {ckpt}");
+            Console.WriteLine($"next: ngp test --run {run.Root} · ngp mesh --run {run.Root}");
+        }
+        return 0;
+    }
+
+    static string Checkpoint(NeusTrainer trainer, RunDirectory run, int keep)
+    {
+        string path = run.CheckpointPath(trainer.StepCount);
+        trainer.SaveCheckpoint(path);
+        if (keep > 0) run.KeepLastCheckpoints(keep);
+        return path;
+    }
+
+    /// <summary>Averages of the steps since the last metrics row.</summary>
+    sealed class Window
+    {
+        double _loss, _psnr, _eik, _invS, _rays, _samples, _seconds;
+        public int Count { get; private set; }
+        public void Add(NeusStep s, double seconds)
+        {
+            _loss += s.Loss; _psnr += s.Psnr; _eik += s.Eikonal; _invS += s.InvS; _rays += s.Rays; _samples += s.Samples; _seconds += seconds;
+            Count++;
+        }
+        public void WriteTo(MetricsLog log, long step, double lr)
+        {
+            double n = Math.Max(1, Count);
+            log.Append(step, _loss / n, lr, _psnr / n, _eik / n, _invS / n, _rays / n, _samples / n, _seconds > 0 ? _samples / _seconds : 0);
+            log.Flush();
+        }
+    }
+}
