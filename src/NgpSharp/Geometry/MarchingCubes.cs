@@ -46,7 +46,7 @@ public static partial class MarchingCubes
         var values = new float[(long)planesPerBlock * plane];
         var positions = new float[3L * Math.Min(batchSize, values.Length)];
         var marcher = new SlabMarcher(box, nx, ny, nz, iso);
-        double sx = ((double)box.Max.X - box.Min.X) / (nx - 1), sy = ((double)box.Max.Y - box.Min.Y) / (ny - 1), sz = ((double)box.Max.Z - box.Min.Z) / (nz - 1);
+        float[] xs = Axis(box.Min.X, box.Max.X, nx), ys = Axis(box.Min.Y, box.Max.Y, ny), zs = Axis(box.Min.Z, box.Max.Z, nz);
         for (int x0 = 0; x0 < nx; x0 += planesPerBlock)
         {
             int planes = Math.Min(planesPerBlock, nx - x0);
@@ -54,19 +54,28 @@ public static partial class MarchingCubes
             for (long first = 0; first < count; first += positions.Length / 3)
             {
                 int n = (int)Math.Min(positions.Length / 3, count - first);
-                for (int k = 0; k < n; k++)
+                int x = x0 + (int)(first / plane), rest = (int)(first % plane), y = rest / nz, z = rest % nz;
+                for (int k = 0; k < 3 * n; k += 3)
                 {
-                    long g = first + k;
-                    int x = x0 + (int)(g / plane), rest = (int)(g % plane), y = rest / nz, z = rest % nz;
-                    positions[3 * k] = (float)(box.Min.X + x * sx);
-                    positions[3 * k + 1] = (float)(box.Min.Y + y * sy);
-                    positions[3 * k + 2] = (float)(box.Min.Z + z * sz);
+                    positions[k] = xs[x];
+                    positions[k + 1] = ys[y];
+                    positions[k + 2] = zs[z];
+                    if (++z == nz) { z = 0; if (++y == ny) { y = 0; x++; } }
                 }
                 field(positions.AsSpan(0, 3 * n), values.AsSpan((int)first, n));
             }
             for (int p = 0; p < planes; p++) marcher.AddPlane(values.AsSpan(p * plane, plane));
         }
         return marcher.ToMesh();
+    }
+
+    /// <summary>Grid coordinates along one axis, computed as the vertices are (min + i·step in double).</summary>
+    static float[] Axis(float min, float max, int n)
+    {
+        double step = ((double)max - min) / (n - 1);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(min + i * step);
+        return a;
     }
 
     /// <summary>A cubic grid of <paramref name="resolution"/>³ points (see the general overload).</summary>
