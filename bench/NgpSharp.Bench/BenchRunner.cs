@@ -13,7 +13,7 @@ namespace NgpSharp.Bench;
 /// </summary>
 public static class BenchRunner
 {
-    public static readonly string[] AllTasks = ["encoding", "mlp", "image"];
+    public static readonly string[] AllTasks = ["encoding", "mlp", "image", "mesh"];
 
     public static BenchReport Run(Backend backend, IEnumerable<string> tasks, int[] batches, Action<BenchResult>? onResult = null)
     {
@@ -29,6 +29,7 @@ public static class BenchRunner
                     case "encoding": Encoding(backend, config, batch, Add); break;
                     case "mlp": Mlp(backend, config, batch, Add); break;
                     case "image": Image(backend, config, batch, Add); break;
+                    case "mesh": MeshBench.Run(batch, Add); break;
                     default: throw new ArgumentException($"unknown bench task \"{task}\" (tasks: {string.Join(", ", AllTasks)})");
                 }
             }

@@ -19,6 +19,7 @@ public static class Program
           ngp train --config Y     train a NeRF (instant-ngp) from a YAML config with key=value overrides
           ngp test --run DIR       render a run's test views, PSNR/SSIM, orbit video
           ngp colmap2nerf <model>  a COLMAP sparse model (text or binary) → instant-ngp transforms.json
+          ngp eval-mesh <m> <ref>  Chamfer distance and F-score of a mesh against a reference (.obj, .ply, .stl)
           ngp info                 what this machine offers (SIMD, threads, CUDA driver, NVRTC)
 
         usage:
@@ -43,8 +44,9 @@ public static class Program
                 "train" => TrainCommand.Run(cl),
                 "test" => TestCommand.Run(cl),
                 "colmap2nerf" => Colmap2NerfCommand.Run(cl),
+                "eval-mesh" => EvalMeshCommand.Run(cl),
                 "info" => InfoCommand.Run(cl),
-                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, train, test, bench, selftest, colmap2nerf, info; see ngp --help)"),
+                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, train, test, bench, selftest, colmap2nerf, eval-mesh, info; see ngp --help)"),
             };
         }
         catch (UsageException e) { return Fail(e.Message, 2); }
@@ -52,6 +54,7 @@ public static class Program
         catch (ImageFormatException e) { return Fail(e.Message, 1); }
         catch (NgpSharp.Data.Colmap.ColmapFormatException e) { return Fail(e.Message, 1); }
         catch (NgpSharp.Data.DatasetException e) { return Fail(e.Message, 1); }
+        catch (NgpSharp.Geometry.MeshIo.MeshFormatException e) { return Fail(e.Message, 1); }
         catch (FileNotFoundException e) { return Fail(e.Message, 1); }
         catch (DirectoryNotFoundException e) { return Fail(e.Message, 1); }
         catch (InvalidDataException e) { return Fail(e.Message, 1); }
@@ -68,6 +71,6 @@ public static class Program
     static void PrintHelp()
     {
         Console.WriteLine(Help);
-        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, TrainCommand.Usage, TestCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
+        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, TrainCommand.Usage, TestCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, EvalMeshCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
     }
 }

@@ -50,7 +50,7 @@ public static class NeusAlpha
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Alpha<T>(T sdf, T iterCos, T delta, T invS) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T halfStep = iterCos * delta * T.CreateChecked(0.5);
+        T halfStep = iterCos * (delta * T.CreateChecked(0.5)); // as in the derivative form: same rounding
         T prev = Sigmoid((sdf - halfStep) * invS), next = Sigmoid((sdf + halfStep) * invS);
         T eps = T.CreateChecked(Epsilon);
         return T.Clamp((prev - next + eps) / (prev + eps), T.Zero, T.One);

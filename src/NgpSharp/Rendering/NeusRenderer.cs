@@ -43,6 +43,11 @@ public sealed partial class NeusRenderer<T> where T : unmanaged, IFloatingPointI
         ArgumentNullException.ThrowIfNull(output);
         CheckInputs(inputs, output.Backend);
         output.Prepare(inputs.Samples.RayCount, inputs.Samples.Count);
+        if (output.Backend.Kind == BackendKind.Cuda)
+        {
+            ForwardCuda(inputs, output);
+            return;
+        }
         var args = new ForwardArgs(inputs, output, T.CreateChecked(TransmittanceThreshold), NormalizeGradientForCosine);
         CpuParallel.ForTiles(inputs.Samples.RayCount, RaysPerTile, (start, end) => ForwardTile(start, end, args));
         long total = 0;
@@ -79,9 +84,14 @@ public sealed partial class NeusRenderer<T> where T : unmanaged, IFloatingPointI
         CheckColumns(dLdSdf, "dL/dsdf", count, 1, backend);
         CheckColumns(dLdGradient, "dL/dgradient", count, 3, backend);
         CheckColumns(dLdRgb, "dL/drgb", count, 3, backend);
-        var args = new BackwardArgs(inputs, forward, NormalizeGradientForCosine, dLdColour, dLdOpacity, dLdDepth, dLdNormal,
-            dLdBackground, dLdSdf, dLdGradient, dLdRgb);
-        CpuParallel.ForTiles(rays, RaysPerTile, (start, end) => BackwardTile(start, end, args));
+        if (backend.Kind == BackendKind.Cuda)
+            BackwardCuda(inputs, forward, dLdColour, dLdSdf, dLdGradient, dLdRgb, dLdOpacity, dLdDepth, dLdNormal, dLdBackground);
+        else
+        {
+            var args = new BackwardArgs(inputs, forward, NormalizeGradientForCosine, dLdColour, dLdOpacity, dLdDepth, dLdNormal,
+                dLdBackground, dLdSdf, dLdGradient, dLdRgb);
+            CpuParallel.ForTiles(rays, RaysPerTile, (start, end) => BackwardTile(start, end, args));
+        }
         double dInvS = 0;
         foreach (T partial in forward.InvSPartials.AsSpan(0, rays)) dInvS += double.CreateChecked(partial);
         return dInvS;
@@ -89,8 +99,8 @@ public sealed partial class NeusRenderer<T> where T : unmanaged, IFloatingPointI
 
     static void RequireBackend(DeviceMatrix<T> m, string what, Backend backend)
     {
-        if (backend.Kind != BackendKind.Cpu)
-            throw new NotSupportedException($"neus renderer: no kernel for the {backend.Kind} backend yet (CPU only)");
+        if (backend.Kind is not (BackendKind.Cpu or BackendKind.Cuda))
+            throw new NotSupportedException($"neus renderer: no kernel for the {backend.Kind} backend");
         if (!m.IsNull && !ReferenceEquals(m.Backend, backend))
             throw new ArgumentException($"neus renderer: {what} lives on another backend ({m.Backend.Kind}) than the output ({backend.Kind})");
     }
