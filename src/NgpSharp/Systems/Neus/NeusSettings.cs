@@ -5,7 +5,7 @@ using NgpSharp.Systems.Nerf;
 namespace NgpSharp.Systems.Neus;
 
 /// <summary>Background behind NeuS training rays (instant-nsr-pl's model.background_color): one colour per batch.</summary>
-public enum NeusBackground { White, Random, Black }
+public enum NeusBackgroundColour { White, Random, Black }
 
 /// <summary>
 /// A NeuS run (configs/neus-dtu.yaml, configs/neus-blender.yaml): instant-nsr-pl's algorithm and key names. The
@@ -42,7 +42,7 @@ public sealed record NeusModelSettings
     [Range(4, 512)] public int GridResolution { get; init; } = 128;
     /// <summary>Steps over which the cosine is annealed from "never dead" to NeuS's own (0: NeuS's from the start).</summary>
     [Range(0, 100_000_000)] public int CosAnnealEnd { get; init; } = 20000;
-    [ConfigAlias("background_color")] public NeusBackground Background { get; init; } = NeusBackground.White;
+    [ConfigAlias("background_color")] public NeusBackgroundColour Background { get; init; } = NeusBackgroundColour.White;
     public NeusVarianceSettings Variance { get; init; } = new();
     /// <summary>instant-nsr-pl's model.geometry block (volume-sdf; see SdfNetworkSettings.FromJson); null: its defaults.</summary>
     public JsonObject? Geometry { get; init; }

@@ -132,7 +132,8 @@ public sealed partial class NeusTrainer : IDisposable
         grid.RebuildBitfield();
     }
 
-    static int RoundRays(int rays) => Math.Max(RayGranularity, (rays + RayGranularity - 1) / RayGranularity * RayGranularity);
+    /// <summary>The nearest multiple of the ray granularity (at least one granule).</summary>
+    static int RoundRays(double rays) => Math.Max(RayGranularity, (int)Math.Round(rays / RayGranularity) * RayGranularity);
 
     /// <summary>Marks the cells no training camera sees, so that they are never sampled.</summary>
     public void MarkUnseenCells()
@@ -212,13 +213,13 @@ public sealed partial class NeusTrainer : IDisposable
         long target = m.TargetSamplesPerStep ?? (long)m.TrainNumRays * m.NumSamplesPerRay;
         double next = samples == 0 ? 2.0 * RaysPerStep : (double)RaysPerStep * target / samples;
         double blended = 0.9 * RaysPerStep + 0.1 * next;
-        RaysPerStep = RoundRays((int)Math.Clamp(blended, RayGranularity, m.MaxTrainNumRays));
+        RaysPerStep = RoundRays(Math.Clamp(blended, RayGranularity, m.MaxTrainNumRays));
     }
 
     (float R, float G, float B) TrainingBackground() => Settings.Model.Background switch
     {
-        NeusBackground.White => (1f, 1f, 1f),
-        NeusBackground.Black => (0f, 0f, 0f),
+        NeusBackgroundColour.White => (1f, 1f, 1f),
+        NeusBackgroundColour.Black => (0f, 0f, 0f),
         _ => (_rng.NextFloat(), _rng.NextFloat(), _rng.NextFloat()),
     };
 
