@@ -12,5 +12,6 @@ public static class ParityChecks
             .Concat(ReductionParityChecks.Checks())
             .Concat(ImageParityChecks.Checks())
             .Concat(MarchParityChecks.Checks())
-            .Concat(NerfParityChecks.Checks());
+            .Concat(NerfParityChecks.Checks())
+            .Concat(NerfDeviceParityChecks.Checks());
 }
