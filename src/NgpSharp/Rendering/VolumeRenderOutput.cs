@@ -4,9 +4,9 @@ using NgpSharp.Compute;
 namespace NgpSharp.Rendering;
 
 /// <summary>
-/// What <see cref="VolumeRenderer{T}.Forward"/> produces for a batch of R rays and S samples. The buffers grow
+/// What <c>VolumeRenderer.Forward</c> produces for a batch of R rays and S samples. The buffers grow
 /// on demand and are reused across batches; the matrices are views of the current batch's size.
-/// <see cref="VolumeRenderer{T}.Backward"/> reads <see cref="Foreground"/>, <see cref="Opacity"/>,
+/// <c>VolumeRenderer.Backward</c> reads <see cref="Foreground"/>, <see cref="Opacity"/>,
 /// <see cref="Depth"/> and <see cref="UsedCounts"/>, so keep them unchanged between the two calls.
 /// </summary>
 public sealed class VolumeRenderOutput<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>

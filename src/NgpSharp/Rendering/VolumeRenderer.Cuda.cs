@@ -33,7 +33,7 @@ public sealed partial class VolumeRenderer<T>
     const uint CudaThreadsPerBlock = 128;
 
     /// <summary>
-    /// <see cref="Forward"/> on samples already on the device (CUDA, T = float): the used counts stay on the device
+    /// <c>Forward</c> on samples already on the device (CUDA, T = float): the used counts stay on the device
     /// (<see cref="VolumeRenderOutput{T}.UsedCountsOnDevice"/>); the host <see cref="VolumeRenderOutput{T}.UsedCounts"/>
     /// is not filled and <see cref="VolumeRenderOutput{T}.TotalUsed"/> is −1 (compaction's scan gives the total).
     /// The ray table is trusted (it comes from the device marcher or compaction).
@@ -48,7 +48,7 @@ public sealed partial class VolumeRenderer<T>
         output.TotalUsed = -1;
     }
 
-    /// <summary><see cref="Backward"/> on device samples; reads the forward's device used counts.</summary>
+    /// <summary><c>Backward</c> on device samples; reads the forward's device used counts.</summary>
     public void Backward(DeviceRaySamples samples, ColumnRange<T> rawDensity, ColumnRange<T> rawColour,
         RayBackground<T> background, VolumeRenderOutput<T> forward, DeviceMatrix<T> dLdColour,
         ColumnRange<T> dLdRawDensity, ColumnRange<T> dLdRawColour,

@@ -6,7 +6,10 @@ using NgpSharp.Data;
 namespace NgpSharp.Systems.Nerf;
 
 /// <summary>How a training batch's background colours are chosen.</summary>
-/// <param name="PerRayRandom">True: each ray draws its own uniform colour (instant-ngp); false: <paramref name="Colour"/> for all.</param>
+/// <param name="PerRayRandom">True: each ray draws its own uniform colour (instant-ngp); false: (R, G, B) for all.</param>
+/// <param name="R">Constant background red (ignored when per-ray random).</param>
+/// <param name="G">Constant background green.</param>
+/// <param name="B">Constant background blue.</param>
 public readonly record struct NerfRayBackground(bool PerRayRandom, float R, float G, float B)
 {
     public static NerfRayBackground Constant(float r, float g, float b) => new(false, r, g, b);
