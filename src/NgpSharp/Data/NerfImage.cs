@@ -29,6 +29,12 @@ public sealed class NerfImage
     public int Height { get; }
     public PixelStorage Storage => _bytes is not null ? PixelStorage.Rgba8 : PixelStorage.Rgba16F;
 
+    /// <summary>The stored RGBA bytes [H, W, 4] (Rgba8), empty otherwise (uploaded as-is by the device ray generator).</summary>
+    internal ReadOnlySpan<byte> RawBytes => _bytes;
+
+    /// <summary>The stored RGBA halves [H, W, 4] (Rgba16F), empty otherwise.</summary>
+    internal ReadOnlySpan<Half> RawHalves => _halves;
+
     /// <summary>Bytes of pixel memory.</summary>
     public long SizeInBytes => _bytes?.LongLength ?? _halves!.LongLength * 2;
 

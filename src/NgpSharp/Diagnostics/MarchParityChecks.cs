@@ -43,7 +43,7 @@ public static class MarchParityChecks
     }
 
     /// <summary>A grid with random densities: ~15% in (0, 0.05), ~10% unseen (−1), the rest 0.</summary>
-    static OccupancyGrid RandomGrid(int cascades, int res, ulong seed)
+    internal static OccupancyGrid RandomGrid(int cascades, int res, ulong seed)
     {
         var grid = NewGrid(cascades, res);
         var rng = new Rng(seed);
@@ -119,7 +119,7 @@ public static class MarchParityChecks
     }
 
     /// <summary>Rays from a shell around the render box towards random points in it (some start inside).</summary>
-    static (float[] Origins, float[] Directions) RandomRays(OccupancyGrid grid, int rays, ulong seed)
+    internal static (float[] Origins, float[] Directions) RandomRays(OccupancyGrid grid, int rays, ulong seed)
     {
         var rng = new Rng(seed);
         var origins = new float[3 * rays];

@@ -13,5 +13,6 @@ public static class ParityChecks
             .Concat(ImageParityChecks.Checks())
             .Concat(MarchParityChecks.Checks())
             .Concat(NerfParityChecks.Checks())
-            .Concat(NeusParityChecks.Checks());
+            .Concat(NeusParityChecks.Checks())
+            .Concat(NerfDeviceParityChecks.Checks());
 }

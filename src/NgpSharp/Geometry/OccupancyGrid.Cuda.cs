@@ -19,9 +19,11 @@ public sealed partial class OccupancyGrid
     /// <see cref="Update(int, DensityFunction, ref Rng)"/> with the splat, decay, threshold and bitfield on a CUDA device
     /// (OccupancyGrid.cu). The cell choice, jitter and σ evaluation stay on the host (same Rng use as the CPU), so the
     /// result equals the CPU's: densities bit for bit, the threshold up to the order of a double sum. The host arrays
-    /// stay the source of truth: they are uploaded, updated on the device and downloaded.
+    /// stay the source of truth: they are uploaded, updated on the device and downloaded. With
+    /// <paramref name="deviceBitfield"/> (Bitfield.Length bytes on the device) the new bitfield is built there and
+    /// left there for a device marcher (and still downloaded to the host copy).
     /// </summary>
-    public bool Update(CudaBackend device, int step, DensityFunction density, ref Rng rng)
+    public bool Update(CudaBackend device, int step, DensityFunction density, ref Rng rng, DeviceSpan<byte> deviceBitfield = default)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(density);
@@ -47,10 +49,11 @@ public sealed partial class OccupancyGrid
         });
         rng.Advance((long)plan.SampleCount * DrawsPerSample);
 
-        using var bitfield = device.Allocate<byte>(Bitfield.Length);
-        Threshold = DecayAndRebuild(device, densities.All, splat.All, Decay, bitfield.All);
+        using var scratch = deviceBitfield.IsEmpty ? device.Allocate<byte>(Bitfield.Length) : null;
+        var bitfield = scratch is null ? deviceBitfield : scratch.All;
+        Threshold = DecayAndRebuild(device, densities.All, splat.All, Decay, bitfield);
         device.CopyToHost(densities.All, Densities);
-        device.CopyToHost(bitfield.All, Bitfield);
+        device.CopyToHost(bitfield, Bitfield);
         UpdateCount++;
         LastSampleCount = plan.SampleCount;
         return true;

@@ -17,6 +17,7 @@ public sealed class NerfLoss<T> : IDisposable where T : unmanaged, IFloatingPoin
     public const double DefaultScale = 0.2;
 
     DeviceBuffer<T>? _values;
+    Compute.Cuda.CudaReductions? _reductions;
 
     public NerfLoss(Backend backend, double delta = HuberLoss<T>.DefaultDelta, double scale = DefaultScale)
     {
@@ -45,7 +46,13 @@ public sealed class NerfLoss<T> : IDisposable where T : unmanaged, IFloatingPoin
         }
         var values = _values.All.Slice(0, n).AsMatrix(prediction.Rows, 3);
         Huber.Evaluate(lossScale, prediction, target, values, gradients);
-        // On CUDA the values come to the host and are summed in the same order as on the CPU.
+        // On CUDA the values are summed on the device in double (Reductions.cu): only the sum comes back.
+        if (values.Backend is Compute.Cuda.CudaBackend cuda && typeof(T) == typeof(float))
+        {
+            _reductions ??= new Compute.Cuda.CudaReductions(cuda);
+            var data = values.Data;
+            return _reductions.Sum(System.Runtime.CompilerServices.Unsafe.As<DeviceSpan<T>, DeviceSpan<float>>(ref data));
+        }
         ReadOnlySpan<T> host = values.Backend.Kind == BackendKind.Cpu ? values.AsSpan() : values.Backend.ToArray(values.Data);
         double sum = 0;
         foreach (T v in host) sum += double.CreateChecked(v);
@@ -119,6 +126,8 @@ public sealed class NerfLoss<T> : IDisposable where T : unmanaged, IFloatingPoin
     {
         _values?.Dispose();
         _values = null;
+        _reductions?.Dispose();
+        _reductions = null;
     }
 
     static void CheckColours(DeviceMatrix<T> m, string what)

@@ -10,38 +10,70 @@ namespace NgpSharp.Rendering;
 internal unsafe struct MarchArgs
 {
     public ulong Origins, Directions, Jitter, Bitfield, Counts, Offsets, RayIndices, TStarts, TEnds;
+    public ulong RngState, RngIncrement;
     public fixed float Centre[3];
     public fixed float BaseSize[3];
     public fixed float BoxMin[3];
     public fixed float BoxMax[3];
     public float StepUnit, NearDistance, Cone, MinStep, MaxStep, Log1pC, A, B, At, Bt;
-    public int Resolution, Cascades, MipLevels, CellsPerCascade, MaxSamples, SkipEmpty, RayCount, Padding;
+    public int Resolution, Cascades, MipLevels, CellsPerCascade, MaxSamples, SkipEmpty, RayCount, JitterMode;
 }
 
 public static partial class RayMarcher
 {
+    const int JitterArray = 0, JitterRng = 1, JitterHalf = 2;
+
+    /// <summary>
+    /// The training march on the device, device in and out: origins, directions: [R, 3] device rows (unit
+    /// directions, not checked here: they come from the device ray generator); <paramref name="bitfield"/>: the grid's
+    /// bitfield on the device (<see cref="OccupancyGrid.Bitfield"/>'s layout). Ray r's jitter is draw r of
+    /// <paramref name="rng"/> (drawn in the kernel, as the CPU's); rng moves past R draws. Count pass → device
+    /// exclusive scan → fill pass: only the sample total crosses to the host.
+    /// </summary>
+    public static void March(CudaBackend device, DeviceSpan<float> origins, DeviceSpan<float> directions, OccupancyGrid grid,
+        DeviceSpan<byte> bitfield, MarchSettings settings, ref Rng rng, CudaScan scan, DeviceRaySamples output)
+    {
+        int rays = CheckDeviceRays(origins, directions);
+        RunDevice(device, origins, directions, rays, grid, bitfield, settings, JitterRng, rng, default, skipEmpty: true, scan, output);
+        rng.Advance(rays);
+    }
+
+    /// <summary>The inference march (jitter ½) on the device, device in and out; see the training overload.</summary>
+    public static void MarchInference(CudaBackend device, DeviceSpan<float> origins, DeviceSpan<float> directions, OccupancyGrid grid,
+        DeviceSpan<byte> bitfield, MarchSettings settings, CudaScan scan, DeviceRaySamples output)
+    {
+        int rays = CheckDeviceRays(origins, directions);
+        RunDevice(device, origins, directions, rays, grid, bitfield, settings, JitterHalf, default, default, skipEmpty: true, scan, output);
+    }
+
+    static int CheckDeviceRays(DeviceSpan<float> origins, DeviceSpan<float> directions)
+    {
+        if (origins.Length % 3 != 0 || origins.Length != directions.Length)
+            throw new ArgumentException($"march: origins ({origins.Length}) and directions ({directions.Length}) must both be [R, 3]");
+        return (int)(origins.Length / 3);
+    }
+
     /// <summary>
     /// <see cref="March(ReadOnlySpan{float}, ReadOnlySpan{float}, OccupancyGrid, MarchSettings, ref Rng, RaySamples)"/> on a
-    /// CUDA device (RayMarcher.cu): the same samples. The per-ray jitter is drawn on the host with the same Rng calls
-    /// as the CPU march; the grid's host bitfield is uploaded, rays marched on the device, the samples downloaded.
+    /// CUDA device (RayMarcher.cu): the same samples. Host in and out: rays and the grid's host bitfield are uploaded,
+    /// the jitter is drawn in the kernel from the same pcg32 positions as the CPU march, the samples downloaded.
     /// </summary>
     public static void March(CudaBackend device, ReadOnlySpan<float> origins, ReadOnlySpan<float> directions, OccupancyGrid grid,
         MarchSettings settings, ref Rng rng, RaySamples output)
     {
         ArgumentNullException.ThrowIfNull(device);
         int rays = CheckRays(origins, directions, output);
-        RunOnDevice(device, origins, directions, grid, settings, TrainingJitter(rays, ref rng), skipEmpty: true, output);
+        RunHostToDevice(device, origins, directions, grid, settings, JitterRng, rng, null, skipEmpty: true, output);
+        rng.Advance(rays);
     }
 
-    /// <summary><see cref="MarchInference(ReadOnlySpan{float}, ReadOnlySpan{float}, OccupancyGrid, MarchSettings, RaySamples)"/> on a CUDA device.</summary>
+    /// <summary><see cref="MarchInference(ReadOnlySpan{float}, ReadOnlySpan{float}, OccupancyGrid, MarchSettings, RaySamples)"/> on a CUDA device (host in and out).</summary>
     public static void MarchInference(CudaBackend device, ReadOnlySpan<float> origins, ReadOnlySpan<float> directions, OccupancyGrid grid,
         MarchSettings settings, RaySamples output)
     {
         ArgumentNullException.ThrowIfNull(device);
-        int rays = CheckRays(origins, directions, output);
-        var jitter = new float[rays];
-        Array.Fill(jitter, 0.5f);
-        RunOnDevice(device, origins, directions, grid, settings, jitter, skipEmpty: true, output);
+        CheckRays(origins, directions, output);
+        RunHostToDevice(device, origins, directions, grid, settings, JitterHalf, default, null, skipEmpty: true, output);
     }
 
     /// <summary>Marches with given per-ray offsets on the device (the parity checks' entry).</summary>
@@ -49,35 +81,52 @@ public static partial class RayMarcher
         MarchSettings settings, float[] jitter, RaySamples output, bool skipEmpty = true)
     {
         CheckRays(origins, directions, output);
-        RunOnDevice(device, origins, directions, grid, settings, jitter, skipEmpty, output);
+        RunHostToDevice(device, origins, directions, grid, settings, JitterArray, default, jitter, skipEmpty, output);
     }
 
-    /// <summary>Count pass, prefix sum on the host, fill pass; one thread per ray.</summary>
-    static unsafe void RunOnDevice(CudaBackend device, ReadOnlySpan<float> origins, ReadOnlySpan<float> directions, OccupancyGrid grid,
-        MarchSettings settings, float[] jitter, bool skipEmpty, RaySamples output)
+    static void RunHostToDevice(CudaBackend device, ReadOnlySpan<float> origins, ReadOnlySpan<float> directions, OccupancyGrid grid,
+        MarchSettings settings, int jitterMode, Rng rng, float[]? jitter, bool skipEmpty, RaySamples output)
     {
         ArgumentNullException.ThrowIfNull(grid);
-        ArgumentNullException.ThrowIfNull(settings);
-        settings.Validate();
-        int rays = jitter.Length;
         output.Count = 0;
+        if (origins.Length == 0) return;
+        using var o = device.Upload(origins);
+        using var d = device.Upload(directions);
+        using var j = jitter is null ? null : device.Upload<float>(jitter);
+        using var bits = device.Upload<byte>(grid.Bitfield);
+        using var scan = new CudaScan(device);
+        using var samples = new DeviceRaySamples(device);
+        RunDevice(device, o.All, d.All, origins.Length / 3, grid, bits.All, settings, jitterMode, rng, j is null ? default : j.All, skipEmpty, scan, samples);
+        samples.CopyTo(output);
+    }
+
+    /// <summary>Count pass, device exclusive scan (only the total comes back), fill pass; one thread per ray.</summary>
+    static unsafe void RunDevice(CudaBackend device, DeviceSpan<float> origins, DeviceSpan<float> directions, int rays, OccupancyGrid grid,
+        DeviceSpan<byte> bitfield, MarchSettings settings, int jitterMode, Rng rng, DeviceSpan<float> jitter, bool skipEmpty,
+        CudaScan scan, DeviceRaySamples output)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(grid);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(scan);
+        ArgumentNullException.ThrowIfNull(output);
+        settings.Validate();
+        if (bitfield.Length != grid.Bitfield.Length)
+            throw new ArgumentException($"march: the device bitfield holds {bitfield.Length} bytes, the grid's {grid.Bitfield.Length}");
+        if (jitterMode == JitterArray && jitter.Length != rays) throw new ArgumentException($"march: {jitter.Length} jitter values for {rays} rays");
+        output.ResetRays(rays);
         if (rays == 0) return;
         var stepping = new ConeStepping(settings.ConeAngle, settings.MinStepSize ?? grid.MinStepSize, settings.MaxStepSize ?? grid.MaxStepSize);
         var c = stepping.Constants;
-        using var o = device.Upload(origins);
-        using var d = device.Upload(directions);
-        using var j = device.Upload<float>(jitter);
-        using var bits = device.Upload<byte>(grid.Bitfield);
-        using var counts = device.Allocate<int>(rays);
-        using var offsets = device.Allocate<int>(rays);
         var args = new MarchArgs
         {
-            Origins = o.All.Pointer(), Directions = d.All.Pointer(), Jitter = j.All.Pointer(), Bitfield = bits.All.Pointer(),
-            Counts = counts.All.Pointer(), Offsets = offsets.All.Pointer(),
+            Origins = origins.Pointer(), Directions = directions.Pointer(), Jitter = jitter.Pointer(), Bitfield = bitfield.Pointer(),
+            Counts = output.RayCounts.Pointer(), Offsets = output.RayOffsets.Pointer(),
+            RngState = rng.State, RngIncrement = rng.Increment,
             StepUnit = grid.StepUnit, NearDistance = settings.NearDistance,
             Cone = c.Cone, MinStep = stepping.MinStep, MaxStep = stepping.MaxStep, Log1pC = c.Log1pC, A = c.A, B = c.B, At = c.At, Bt = c.Bt,
             Resolution = grid.Resolution, Cascades = grid.Cascades, MipLevels = grid.MipLevels, CellsPerCascade = grid.CellsPerCascade,
-            MaxSamples = settings.MaxSamplesPerRay, SkipEmpty = skipEmpty ? 1 : 0, RayCount = rays,
+            MaxSamples = settings.MaxSamplesPerRay, SkipEmpty = skipEmpty ? 1 : 0, RayCount = rays, JitterMode = jitterMode,
         };
         SetVector(args.Centre, grid.Centre);
         SetVector(args.BaseSize, grid.BaseSize);
@@ -85,29 +134,14 @@ public static partial class RayMarcher
         SetVector(args.BoxMax, grid.RenderBox.Max);
         var shape = LaunchShape.Linear(rays, 128);
         device.Launch(device.Modules.GetFunction("RayMarcher.cu", "kernel_march_count"), shape, args);
-        device.CopyToHost(counts.All, output.RayCounts.AsSpan(0, rays));
-        long total = 0;
-        for (int r = 0; r < rays; r++)
-        {
-            output.RayOffsets[r] = (int)total;
-            total += output.RayCounts[r];
-        }
+        long total = scan.ExclusiveScan(output.RayCounts, output.RayOffsets);
         if (total > int.MaxValue) throw new InvalidOperationException($"march: {total} samples do not fit one batch");
-        int samples = (int)total;
-        output.EnsureCapacity(samples);
-        output.Count = samples;
-        if (samples == 0) return;
-        device.CopyFromHost<int>(output.RayOffsets, offsets.All);
-        using var rayIndices = device.Allocate<int>(samples);
-        using var tStarts = device.Allocate<float>(samples);
-        using var tEnds = device.Allocate<float>(samples);
-        args.RayIndices = rayIndices.All.Pointer();
-        args.TStarts = tStarts.All.Pointer();
-        args.TEnds = tEnds.All.Pointer();
+        output.SetCount((int)total);
+        if (total == 0) return;
+        args.RayIndices = output.RayIndices.Pointer();
+        args.TStarts = output.TStarts.Pointer();
+        args.TEnds = output.TEnds.Pointer();
         device.Launch(device.Modules.GetFunction("RayMarcher.cu", "kernel_march_fill"), shape, args);
-        device.CopyToHost(rayIndices.All, output.RayIndices.AsSpan(0, samples));
-        device.CopyToHost(tStarts.All, output.TStarts.AsSpan(0, samples));
-        device.CopyToHost(tEnds.All, output.TEnds.AsSpan(0, samples));
     }
 
     static unsafe void SetVector(float* target, System.Numerics.Vector3 v)

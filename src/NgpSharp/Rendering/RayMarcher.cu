@@ -4,21 +4,30 @@
 //  * kernel_march_count: counts[r] = the ray's sample count;
 //  * (host or device) exclusive prefix sum → offsets;
 //  * kernel_march_fill: writes ray index, t start, t end of each sample from offsets[r].
-// The per-ray jitter u (in steps) comes in precomputed: the host draws it with the same Rng calls as the CPU march.
+// The per-ray jitter u (in steps) comes from `jitter_mode`: an array (jitter[r]), the pcg32 stream (rng_state,
+// rng_inc) advanced by r draws — exactly the CPU's TrainingJitter — or the constant ½ of the inference march.
+// The offsets of the fill pass come from a device exclusive scan of the counts (Scan.cu).
 // check: -DNGP_CHECK=1
 #include "ngp_prelude.cuh"
+#include "pcg32.cuh"
+
+#define MARCH_JITTER_ARRAY 0
+#define MARCH_JITTER_RNG 1
+#define MARCH_JITTER_HALF 2
 
 struct MarchArgs
 {
     const float* origins;      // [R, 3]
     const float* directions;   // [R, 3], unit length
-    const float* jitter;       // [R]: lattice offset u of each ray
+    const float* jitter;       // [R]: lattice offset u of each ray (jitter_mode ARRAY), else null
     const ngp_u8* bitfield;    // [mip_levels × n / 8]
     ngp_i32* counts;           // [R]
     const ngp_i32* offsets;    // [R] (fill pass)
     ngp_i32* ray_indices;      // [samples] (fill pass)
     float* t_starts;           // [samples]
     float* t_ends;             // [samples]
+    ngp_u64 rng_state;         // jitter_mode RNG: ray r draws next_float of this stream advanced by r
+    ngp_u64 rng_inc;
     float centre[3];
     float base_size[3];
     float box_min[3];          // render box
@@ -40,9 +49,9 @@ struct MarchArgs
     ngp_i32 max_samples;
     ngp_i32 skip_empty;
     ngp_i32 ray_count;
-    ngp_i32 padding;
+    ngp_i32 jitter_mode;       // MARCH_JITTER_*
 };
-NGP_ARGS_SIZE(MarchArgs, 192);
+NGP_ARGS_SIZE(MarchArgs, 208);
 
 struct MarchVec { float x, y, z; };
 
@@ -200,6 +209,18 @@ NGP_DEVICE ngp_i64 march_next_candidate(const MarchArgs& s, MarchVec o, MarchVec
     return next;
 }
 
+/// The lattice offset u of a ray (RayMarcher.TrainingJitter for the RNG mode).
+NGP_DEVICE float march_jitter(const MarchArgs& s, int ray)
+{
+    if (s.jitter_mode == MARCH_JITTER_ARRAY) return s.jitter[ray];
+    if (s.jitter_mode == MARCH_JITTER_HALF) return 0.5f;
+    NgpPcg32 rng;
+    rng.state = s.rng_state;
+    rng.inc = s.rng_inc;
+    ngp_pcg32_advance(rng, (ngp_u64)ray);
+    return ngp_pcg32_next_float(rng);
+}
+
 /// RayMarcher.MarchRay: returns the sample count; writes the samples from `first` when write is set.
 NGP_DEVICE int march_ray(const MarchArgs& s, int ray, bool write, int first)
 {
@@ -209,7 +230,7 @@ NGP_DEVICE int march_ray(const MarchArgs& s, int ray, bool write, int first)
     if (!march_intersect(s, o, d, t_near)) return 0;
     t_near = fmaxf(t_near, s.near_distance);
     MarchVec du = march_vec(d.x / s.base_size[0], d.y / s.base_size[1], d.z / s.base_size[2]);
-    float n0 = march_to_stepping(s, t_near) + s.jitter[ray];
+    float n0 = march_to_stepping(s, t_near) + march_jitter(s, ray);
 
     int count = 0;
     ngp_i64 k = 0;

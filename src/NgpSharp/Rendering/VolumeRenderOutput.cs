@@ -4,14 +4,15 @@ using NgpSharp.Compute;
 namespace NgpSharp.Rendering;
 
 /// <summary>
-/// What <see cref="VolumeRenderer{T}.Forward"/> produces for a batch of R rays and S samples. The buffers grow
+/// What <c>VolumeRenderer.Forward</c> produces for a batch of R rays and S samples. The buffers grow
 /// on demand and are reused across batches; the matrices are views of the current batch's size.
-/// <see cref="VolumeRenderer{T}.Backward"/> reads <see cref="Foreground"/>, <see cref="Opacity"/>,
+/// <c>VolumeRenderer.Backward</c> reads <see cref="Foreground"/>, <see cref="Opacity"/>,
 /// <see cref="Depth"/> and <see cref="UsedCounts"/>, so keep them unchanged between the two calls.
 /// </summary>
 public sealed class VolumeRenderOutput<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     DeviceBuffer<T>? _rayBuffer, _weightBuffer;
+    DeviceBuffer<int>? _deviceUsed;
     int[] _usedCounts = [];
 
     public VolumeRenderOutput(Backend backend) => Backend = backend ?? throw new ArgumentNullException(nameof(backend));
@@ -46,6 +47,12 @@ public sealed class VolumeRenderOutput<T> : IDisposable where T : unmanaged, IFl
 
     internal int[] UsedCountsArray => _usedCounts;
 
+    /// <summary>
+    /// [R] on a CUDA backend: the used counts as the kernel wrote them (a forward on <see cref="DeviceRaySamples"/>
+    /// fills only these, not the host <see cref="UsedCounts"/>, and sets <see cref="TotalUsed"/> to −1). Default on the CPU.
+    /// </summary>
+    public DeviceSpan<int> UsedCountsOnDevice => _deviceUsed is null ? default : _deviceUsed.All.Slice(0, RayCount);
+
     /// <summary>Σ UsedCounts: the samples the network must be run on for training.</summary>
     public long TotalUsed { get; internal set; }
 
@@ -64,6 +71,11 @@ public sealed class VolumeRenderOutput<T> : IDisposable where T : unmanaged, IFl
         Opacity = all.Slice(6L * rayCount, rayCount).AsMatrix(rayCount, 1);
         Depth = all.Slice(7L * rayCount, rayCount).AsMatrix(rayCount, 1);
         if (_usedCounts.Length < rayCount) _usedCounts = new int[Math.Max(rayCount, _usedCounts.Length * 3 / 2)];
+        if (Backend.Kind == BackendKind.Cuda && (_deviceUsed is null || _deviceUsed.Length < rayCount))
+        {
+            _deviceUsed?.Dispose();
+            _deviceUsed = Backend.Allocate<int>(Math.Max(rayCount, Math.Max(1, (_deviceUsed?.Length ?? 0) * 3 / 2)));
+        }
         if (weights)
         {
             if (_weightBuffer is null || _weightBuffer.Length < sampleCount)
@@ -81,6 +93,8 @@ public sealed class VolumeRenderOutput<T> : IDisposable where T : unmanaged, IFl
     {
         _rayBuffer?.Dispose();
         _weightBuffer?.Dispose();
+        _deviceUsed?.Dispose();
         _rayBuffer = _weightBuffer = null;
+        _deviceUsed = null;
     }
 }

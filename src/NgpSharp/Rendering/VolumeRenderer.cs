@@ -66,7 +66,7 @@ public sealed partial class VolumeRenderer<T> where T : unmanaged, IFloatingPoin
     /// dLdColour: [R, 3] w.r.t. C_out; optional dLdOpacity, dLdDepth: [R, 1] (a default matrix means 0).
     /// Writes dLdRawDensity: [≥S, 1] and dLdRawColour: [≥S, 3] for every sample s &lt; S (0 after termination);
     /// rows ≥ S and other columns of a wider matrix are left as they are. <paramref name="forward"/> must be
-    /// the output of <see cref="Forward"/> on the same inputs.
+    /// the output of <c>Forward</c> on the same inputs.
     /// </summary>
     public void Backward(RaySamples samples, ColumnRange<T> rawDensity, ColumnRange<T> rawColour,
         RayBackground<T> background, VolumeRenderOutput<T> forward, DeviceMatrix<T> dLdColour,

@@ -21,6 +21,10 @@ public sealed class NerfScene
 
     readonly Vector3 _min, _invSize;
 
+    /// <summary>The map's offset and scale: normalised = clamp((p − NormaliseMin)·NormaliseScale, 0, 1) (for kernels).</summary>
+    internal Vector3 NormaliseMin => _min;
+    internal Vector3 NormaliseScale => _invSize;
+
     /// <summary>The dataset's box, or one rescaled about its centre when the config overrides aabb_scale.</summary>
     public static NerfScene For(NerfDataset dataset, int? aabbScaleOverride)
     {

@@ -72,6 +72,7 @@ public sealed partial class NerfTrainer
             if (grid.Resolution != Grid.Resolution || grid.Cascades != Grid.Cascades)
                 throw new InvalidDataException($"{path}: occupancy grid is {grid.Cascades}×{grid.Resolution}³, the config asks for {Grid.Cascades}×{Grid.Resolution}³");
             Grid = grid;
+            _bitfieldStale = true;
         }
         catch (EndOfStreamException e) { throw new InvalidDataException($"{path}: checkpoint is truncated", e); }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))

@@ -6,23 +6,34 @@ using NgpSharp.Rendering;
 
 namespace NgpSharp.Systems.Nerf;
 
-// The CUDA side of the training loop. Parameters, gradients, optimizer state, network inputs [S, 6] / outputs [S, 4],
-// dL/doutput, per-ray backgrounds, targets, rendered colours and dL/dcolour live on the device. Still on the host
-// (copied each step, correctness first): ray generation and RGBA lookup (rgba → host target → upload [R, 3]), the
-// random backgrounds (drawn on the host, uploaded [R, 3]), the network input rows (filled from the host RaySamples,
-// uploaded [S, 6]), the occupancy grid's σ queries (positions up [N, 3], raw σ down [N]), the marcher's and
-// renderer's RaySamples (the wrappers upload/download), the per-element loss values and rendered colours for the
-// loss sum and PSNR (down [R, 3] each).
+// The CUDA side of the training loop. A step is device-resident: the dataset's pixels and cameras are uploaded once
+// (NerfRays); per step the rays, targets and random backgrounds are drawn on the device (NerfRays.cu), marched against
+// a device copy of the occupancy bitfield (RayMarcher.cu: count → device scan → fill, DeviceRaySamples), turned into
+// network input rows (NerfBatch.cu), rendered, compacted on the device, trained; loss and PSNR are reduced on the
+// device. What still crosses to the host per step:
+//  * scalars: the march's sample total (8 bytes), the compacted total (8 bytes; with compaction off, the used total
+//    instead), the loss sum, the squared-error sum and the gradient NaN/∞ flag (16 bytes each);
+//  * nothing else on a step without a grid update.
+// On grid-update steps (every step in the warm-up, then every 16th) the occupancy grid still works host-side: the
+// cell choice and jitter are drawn on the host, positions go up [N, 3] and raw σ comes down [N] (N = 128³·cascades
+// in the warm-up, half that after), the densities [cascades·128³] go up and come back with the bitfield
+// (OccupancyGrid.Update(CudaBackend, …)); the new bitfield stays on the device for the marcher.
+// Render (ngp test) uploads host camera rays per chunk ([C, 3] ×2) and downloads colour/opacity/depth ([C, 5]).
 public sealed partial class NerfTrainer
 {
     /// <summary>The CUDA backend when training runs there; null on the CPU.</summary>
     readonly CudaBackend? _cuda;
 
-    /// <summary>Device NaN/∞ check of the gradients (CUDA only).</summary>
+    /// <summary>Device NaN/∞ check of the gradients and the PSNR's sum (CUDA only).</summary>
     readonly CudaReductions? _reductions;
+    readonly CudaScan? _scan;
+    readonly DeviceRaySamples? _deviceSamples, _deviceCompacted;
+    DeviceBuffer<byte>? _deviceBitfield;
+    readonly Growable? _deviceOrigins, _deviceDirections, _squaredError;
+    DeviceBuffer<int>? _usedOffsets;
 
-    /// <summary>Host staging for values built on the host and uploaded (CUDA only; on the CPU they are the device buffers themselves).</summary>
-    readonly Growable _stageInput, _stageRgba, _stageTarget, _stageBackground;
+    /// <summary>True when the host grid bitfield changed outside a device update (construction, MarkUnseenCells, Resume).</summary>
+    bool _bitfieldStale = true;
 
     float[] _densityHostPositions = [], _densityHostRaw = [];
 
@@ -41,28 +52,92 @@ public sealed partial class NerfTrainer
         return scale;
     }
 
-    /// <summary>The matrix built on the host in <paramref name="host"/>, on the training backend (the same matrix on the CPU).</summary>
-    DeviceMatrix<float> ToDevice(DeviceMatrix<float> host, Growable device)
+    /// <summary>The step on the device after the grid update (see the comment at the top of this file).</summary>
+    (double Loss, double Psnr, int Samples, long Used, NerfStepTimings Timings) StepCuda(int rays, Rng stream, NerfRayBackground mode,
+        System.Diagnostics.Stopwatch clock)
     {
-        if (_cuda is null) return host;
-        var m = device.Matrix(host.Rows, host.Cols);
-        _cuda.CopyFromHost<float>(host.AsSpan(), m.Data);
-        return m;
+        var cuda = _cuda!;
+        double Lap() { cuda.Synchronize(); double t = clock.Elapsed.TotalSeconds; clock.Restart(); return t; }
+        var origins = _deviceOrigins!.Span(3L * rays);
+        var directions = _deviceDirections!.Span(3L * rays);
+        var target = _target.Matrix(rays, 3);
+        var bgColours = _background.Matrix(rays, 3);
+        _rays.GenerateOnDevice(stream, rays, jitter: true, mode, origins, directions, target.Data, bgColours.Data);
+        var background = mode.PerRayRandom ? RayBackground<float>.PerRay(bgColours) : RayBackground<float>.Constant(mode.R, mode.G, mode.B);
+        double tRays = Lap();
+
+        UploadBitfieldIfStale();
+        var all = _deviceSamples!;
+        RayMarcher.March(cuda, origins, directions, Grid, _deviceBitfield!.All, _march, ref _rng, _scan!, all);
+        int samples = all.Count;
+        double tMarch = Lap(), tForward, tRender;
+
+        var trained = all;
+        long used = -1;
+        if (Settings.Trainer.Compaction)
+        {
+            var allIn = _input.Matrix(PaddedBatch(samples), NerfNetwork<float>.InputDims);
+            NerfBatch.FillInput(cuda, Scene, all, origins, directions, allIn);
+            var allOut = _output.Matrix(allIn.Rows, NerfNetwork<float>.OutputDims);
+            Network.Inference(allIn, allOut);
+            _renderer.Forward(all, new ColumnRange<float>(allOut, NerfNetwork<float>.DensityColumn, 1),
+                new ColumnRange<float>(allOut, NerfNetwork<float>.ColourColumn, 3), background, _render);
+            used = NerfBatch.Compact(cuda, _scan!, all, _render.UsedCountsOnDevice, _deviceCompacted!);
+            trained = _deviceCompacted!;
+        }
+        int batch = PaddedBatch(trained.Count);
+        var input = _inputTrained.Matrix(batch, NerfNetwork<float>.InputDims);
+        NerfBatch.FillInput(cuda, Scene, trained, origins, directions, input);
+        var output = _outputTrained.Matrix(batch, NerfNetwork<float>.OutputDims);
+        var dLdOutput = _dLdOutput.Matrix(batch, NerfNetwork<float>.OutputDims);
+        cuda.Fill(dLdOutput.Data, 0f);
+        var dLdColour = _dLdColour.Matrix(rays, 3);
+        double loss, psnr;
+        using (var ctx = Network.Forward(input, output))
+        {
+            tForward = Lap();
+            var density = new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1);
+            var colour = new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3);
+            _renderer.Forward(trained, density, colour, background, _render);
+            loss = _loss.Evaluate(LossScale, _render.Colour, target, dLdColour);
+            psnr = DevicePsnr(_render.Colour, target);
+            _renderer.Backward(trained, density, colour, background, _render, dLdColour,
+                new ColumnRange<float>(dLdOutput, NerfNetwork<float>.DensityColumn, 1), new ColumnRange<float>(dLdOutput, NerfNetwork<float>.ColourColumn, 3));
+            tRender = Lap();
+            Network.Backward(ctx, input, output, dLdOutput, null, GradientMode.Overwrite);
+        }
+        if (used < 0) used = DeviceTotal(_render.UsedCountsOnDevice);
+        double tBackward = Lap();
+        return (loss, psnr, samples, used, new NerfStepTimings(0, tRays, tMarch, tForward, tRender, tBackward, 0));
     }
 
-    /// <summary>Network input rows for <paramref name="samples"/> into <paramref name="input"/> (host-built, uploaded on CUDA).</summary>
-    void FillInput(RaySamples samples, float[] origins, float[] directions, DeviceMatrix<float> input)
+    /// <summary>PSNR of prediction vs target ([R, 3] on the device): squared errors and their sum on the device.</summary>
+    double DevicePsnr(DeviceMatrix<float> prediction, DeviceMatrix<float> target)
     {
-        if (_cuda is null) { FillNetworkInput(samples, origins, directions, input); return; }
-        var host = _stageInput.Matrix(input.Rows, input.Cols);
-        FillNetworkInput(samples, origins, directions, host);
-        _cuda.CopyFromHost<float>(host.AsSpan(), input.Data);
+        long n = (long)prediction.Rows * prediction.Cols;
+        if (n == 0) throw new ArgumentException("nerf trainer: PSNR of an empty batch");
+        var squared = _squaredError!.Span(n);
+        NerfBatch.SquaredError(_cuda!, prediction.Data, target.Data, squared);
+        double mse = _reductions!.Sum(squared) / n;
+        return mse <= 0 ? double.PositiveInfinity : -10.0 * Math.Log10(mse);
     }
 
-    void Clear(DeviceMatrix<float> m)
+    /// <summary>Σ counts on the device (a scan into scratch; one long comes back).</summary>
+    long DeviceTotal(DeviceSpan<int> counts)
     {
-        if (_cuda is null) m.AsSpan().Clear();
-        else _cuda.Fill(m.Data, 0f);
+        if (_usedOffsets is null || _usedOffsets.Length < counts.Length)
+        {
+            _usedOffsets?.Dispose();
+            _usedOffsets = _cuda!.Allocate<int>(Math.Max(1, counts.Length * 3 / 2));
+        }
+        return _scan!.ExclusiveScan(counts, _usedOffsets.All.Slice(0, counts.Length));
+    }
+
+    void UploadBitfieldIfStale()
+    {
+        if (!_bitfieldStale) return;
+        _cuda!.CopyFromHost<byte>(Grid.Bitfield, _deviceBitfield!.All);
+        _bitfieldStale = false;
     }
 
     bool GradientsFinite() => _reductions is null
@@ -71,20 +146,9 @@ public sealed partial class NerfTrainer
 
     void UpdateGrid()
     {
-        if (_cuda is null) Grid.Update((int)StepCount, EvaluateDensity, ref _rng);
-        else Grid.Update(_cuda, (int)StepCount, EvaluateDensityCuda, ref _rng);
-    }
-
-    void MarchTraining(int rays, RaySamples samples)
-    {
-        if (_cuda is null) RayMarcher.March(_origins.AsSpan(0, 3 * rays), _directions.AsSpan(0, 3 * rays), Grid, _march, ref _rng, samples);
-        else RayMarcher.March(_cuda, _origins.AsSpan(0, 3 * rays), _directions.AsSpan(0, 3 * rays), Grid, _march, ref _rng, samples);
-    }
-
-    void MarchForRendering(float[] origins, float[] directions, int rays, RaySamples samples)
-    {
-        if (_cuda is null) RayMarcher.MarchInference(origins.AsSpan(0, 3 * rays), directions.AsSpan(0, 3 * rays), Grid, _march, samples);
-        else RayMarcher.MarchInference(_cuda, origins.AsSpan(0, 3 * rays), directions.AsSpan(0, 3 * rays), Grid, _march, samples);
+        if (_cuda is null) { Grid.Update((int)StepCount, EvaluateDensity, ref _rng); return; }
+        UploadBitfieldIfStale(); // the device update writes the whole bitfield; uploading first keeps a no-update step right
+        Grid.Update(_cuda, (int)StepCount, EvaluateDensityCuda, ref _rng, _deviceBitfield!.All);
     }
 
     /// <summary><see cref="EvaluateDensity"/> on CUDA: normalised positions up, raw σ down, exp on the host.</summary>
@@ -102,8 +166,10 @@ public sealed partial class NerfTrainer
         for (int i = 0; i < n; i++) densities[i] = MathF.Exp(_densityHostRaw[i]);
     }
 
-    /// <summary>A render result's per-ray values on the host (views on the CPU, copies on CUDA).</summary>
-    static (float[] Colour, float[] Opacity, float[] Depth)? HostCopies(VolumeRenderOutput<float> result) =>
-        result.Backend.Kind == BackendKind.Cpu ? null
-            : (result.Backend.ToArray(result.Colour.Data), result.Backend.ToArray(result.Opacity.Data), result.Backend.ToArray(result.Depth.Data));
+    void DisposeDevice()
+    {
+        _reductions?.Dispose(); _scan?.Dispose(); _deviceSamples?.Dispose(); _deviceCompacted?.Dispose();
+        _deviceBitfield?.Dispose(); _deviceOrigins?.Dispose(); _deviceDirections?.Dispose(); _squaredError?.Dispose(); _usedOffsets?.Dispose();
+        _deviceBitfield = null; _usedOffsets = null;
+    }
 }

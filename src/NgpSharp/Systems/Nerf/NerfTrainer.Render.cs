@@ -42,21 +42,11 @@ public sealed partial class NerfTrainer
                     px[2 * i + 1] = p / w + 0.5f;
                 }
                 camera.Rays(px.AsSpan(0, 2 * n), origins, directions);
-                var samples = new RaySamples(n, 8 * n);
-                MarchForRendering(origins, directions, n, samples);
-                total += samples.Count;
-                int batch = PaddedBatch(samples.Count);
-                var input = _input.Matrix(batch, NerfNetwork<float>.InputDims);
-                FillInput(samples, origins, directions, input);
-                var output = _output.Matrix(batch, NerfNetwork<float>.OutputDims);
-                Network.Inference(input, output);
-                renderer.Forward(samples, new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1),
-                    new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3), bg, result);
-                var copies = HostCopies(result);
-                ReadOnlySpan<float> c = copies is { } hc ? hc.Colour : result.Colour.AsSpan();
-                ReadOnlySpan<float> a = copies is { } h2 ? h2.Opacity : result.Opacity.AsSpan();
-                ReadOnlySpan<float> d = copies is { } h3 ? h3.Depth : result.Depth.AsSpan();
-                c[..(3 * n)].CopyTo(image.Data.AsSpan(3 * start, 3 * n));
+                var (c, a, d, count) = _cuda is null
+                    ? RenderChunkCpu(origins, directions, n, renderer, bg, result)
+                    : RenderChunkCuda(origins, directions, n, renderer, bg, result);
+                total += count;
+                c.AsSpan(0, 3 * n).CopyTo(image.Data.AsSpan(3 * start, 3 * n));
                 for (int i = 0; i < n; i++)
                 {
                     opacity[start + i] = a[i];
@@ -66,5 +56,41 @@ public sealed partial class NerfTrainer
         }
         finally { Network.SetParams(_params.All, _gradients.All); }
         return new NerfRender(image, depth, opacity, total);
+    }
+
+    /// <summary>One chunk on the CPU: host march, input rows, inference, compositing; views of the result.</summary>
+    (float[] Colour, float[] Opacity, float[] Depth, int Samples) RenderChunkCpu(float[] origins, float[] directions, int n,
+        VolumeRenderer<float> renderer, RayBackground<float> bg, VolumeRenderOutput<float> result)
+    {
+        var samples = new RaySamples(n, 8 * n);
+        RayMarcher.MarchInference(origins.AsSpan(0, 3 * n), directions.AsSpan(0, 3 * n), Grid, _march, samples);
+        var input = _input.Matrix(PaddedBatch(samples.Count), NerfNetwork<float>.InputDims);
+        NerfBatch.FillInput(Scene, samples, origins, directions, input);
+        var output = _output.Matrix(input.Rows, NerfNetwork<float>.OutputDims);
+        Network.Inference(input, output);
+        renderer.Forward(samples, new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1),
+            new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3), bg, result);
+        return (result.Colour.AsSpan().ToArray(), result.Opacity.AsSpan().ToArray(), result.Depth.AsSpan().ToArray(), samples.Count);
+    }
+
+    /// <summary>One chunk on CUDA: rays up ([n, 3] ×2), device march/input/inference/compositing, colour/opacity/depth down.</summary>
+    (float[] Colour, float[] Opacity, float[] Depth, int Samples) RenderChunkCuda(float[] origins, float[] directions, int n,
+        VolumeRenderer<float> renderer, RayBackground<float> bg, VolumeRenderOutput<float> result)
+    {
+        var cuda = _cuda!;
+        var o = _deviceOrigins!.Span(3L * n);
+        var d = _deviceDirections!.Span(3L * n);
+        cuda.CopyFromHost<float>(origins.AsSpan(0, 3 * n), o);
+        cuda.CopyFromHost<float>(directions.AsSpan(0, 3 * n), d);
+        UploadBitfieldIfStale();
+        var samples = _deviceSamples!;
+        RayMarcher.MarchInference(cuda, o, d, Grid, _deviceBitfield!.All, _march, _scan!, samples);
+        var input = _input.Matrix(PaddedBatch(samples.Count), NerfNetwork<float>.InputDims);
+        NerfBatch.FillInput(cuda, Scene, samples, o, d, input);
+        var output = _output.Matrix(input.Rows, NerfNetwork<float>.OutputDims);
+        Network.Inference(input, output);
+        renderer.Forward(samples, new ColumnRange<float>(output, NerfNetwork<float>.DensityColumn, 1),
+            new ColumnRange<float>(output, NerfNetwork<float>.ColourColumn, 3), bg, result);
+        return (cuda.ToArray(result.Colour.Data), cuda.ToArray(result.Opacity.Data), cuda.ToArray(result.Depth.Data), samples.Count);
     }
 }

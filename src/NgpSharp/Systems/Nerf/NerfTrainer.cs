@@ -45,8 +45,9 @@ public sealed partial class NerfTrainer : IDisposable
     readonly MarchSettings _march;
     readonly Growable _inputTrained, _outputTrained;
     RaySamples? _compacted;
-    readonly Growable _input, _output, _dLdOutput, _background, _rgba, _target, _dLdColour, _densityPositions, _densityRaw;
-    float[] _origins = [], _directions = [], _rgbaHost = [];
+    readonly Growable _input, _output, _dLdOutput, _background, _target, _dLdColour, _densityPositions, _densityRaw;
+    readonly NerfRays _rays;
+    float[] _origins = [], _directions = [];
     RaySamples? _samples;
     Rng _rng;
 
@@ -76,17 +77,21 @@ public sealed partial class NerfTrainer : IDisposable
         _loss = new NerfLoss<float>(backend);
         _render = new VolumeRenderOutput<float>(backend);
         _inputTrained = new(backend); _outputTrained = new(backend);
-        _input = new(backend); _output = new(backend); _dLdOutput = new(backend); _background = new(backend); _rgba = new(backend);
+        _input = new(backend); _output = new(backend); _dLdOutput = new(backend); _background = new(backend);
         _target = new(backend); _dLdColour = new(backend); _densityPositions = new(backend); _densityRaw = new(backend);
         RaysPerStep = RoundRays(settings.Trainer.InitialRays);
         LossScale = LossScaleFor(backend, Network);
+        _rays = new NerfRays(dataset, backend);
         if (backend is CudaBackend cuda)
         {
             _cuda = cuda;
             _reductions = new CudaReductions(cuda);
-            _stageInput = new(CpuBackend.Shared); _stageRgba = new(CpuBackend.Shared); _stageTarget = new(CpuBackend.Shared); _stageBackground = new(CpuBackend.Shared);
+            _scan = new CudaScan(cuda);
+            _deviceSamples = new DeviceRaySamples(cuda);
+            _deviceCompacted = new DeviceRaySamples(cuda);
+            _deviceBitfield = cuda.Allocate<byte>(Grid.Bitfield.Length);
+            _deviceOrigins = new(backend); _deviceDirections = new(backend); _squaredError = new(backend);
         }
-        else (_stageInput, _stageRgba, _stageTarget, _stageBackground) = (_input, _rgba, _target, _background);
     }
 
     public NerfSettings Settings { get; }
@@ -161,6 +166,7 @@ public sealed partial class NerfTrainer : IDisposable
             foreach (var c in cameras) if (c.Sees(p)) return true;
             return false;
         });
+        _bitfieldStale = true;
     }
 
     static int RoundRays(int rays) => Math.Max(RayGranularity, (rays + RayGranularity - 1) / RayGranularity * RayGranularity);
@@ -182,25 +188,44 @@ public sealed partial class NerfTrainer : IDisposable
     {
         if (StepCount > int.MaxValue) throw new InvalidOperationException("NeRF training: step counter overflow");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        double Lap() { double t = clock.Elapsed.TotalSeconds; clock.Restart(); return t; }
         UpdateGrid();
-        double tGrid = Lap();
+        double tGrid = clock.Elapsed.TotalSeconds;
+        clock.Restart();
 
+        // Counter-based rays: ray i draws from this stream advanced by i·DrawsPerRay (the same on CPU and device).
         int rays = RaysPerStep;
-        EnsureHost(ref _origins, 3 * rays); EnsureHost(ref _directions, 3 * rays); EnsureHost(ref _rgbaHost, 4 * rays);
-        Dataset.SampleRays(ref _rng, rays, _origins, _directions, _rgbaHost);
-        // On CUDA the targets and backgrounds are made in host staging buffers, then uploaded.
-        var rgba = _stageRgba.Matrix(rays, 4);
-        _rgbaHost.AsSpan(0, 4 * rays).CopyTo(rgba.AsSpan());
-        var background = TrainingBackground(rays);
-        var target = _stageTarget.Matrix(rays, 3);
-        NerfLoss<float>.CompositeOnBackground(rgba, background, target);
-        target = ToDevice(target, _target);
-        if (background.IsPerRay) background = RayBackground<float>.PerRay(ToDevice(background.PerRayColours, _background));
+        var stream = _rng;
+        _rng.Advance((long)rays * NerfRays.DrawsPerRay);
+        var mode = TrainingBackgroundMode();
+        var (loss, psnr, samples, used, timings) = _cuda is null ? StepCpu(rays, stream, mode, clock) : StepCuda(rays, stream, mode, clock);
+        StepCount++;
+        bool finite = double.IsFinite(loss) && GradientsFinite();
+        if (finite) Optimizer.Step(LossScale, _params.All, _gradients.All);
+        else SkippedSteps++;
+        LastTimings = timings with { Grid = tGrid, Optimizer = clock.Elapsed.TotalSeconds };
 
+        // instant-ngp: rays ← rays·target/measured, rounded up to the ray granularity and clamped.
+        // With compaction the measured count is the compacted one, as in instant-ngp.
+        long measured = Settings.Trainer.Compaction ? used : samples;
+        long next = measured == 0 ? 2L * rays : (long)Math.Ceiling((double)rays * Settings.Trainer.TargetSamplesPerStep / measured);
+        RaysPerStep = RoundRays((int)Math.Clamp(next, RayGranularity, Settings.Trainer.MaxRays));
+        return new NerfStep(loss, psnr, rays, samples, used, !finite);
+    }
+
+    /// <summary>The CPU step after the grid update: host rays, march, network, renderer, loss, backward.</summary>
+    (double Loss, double Psnr, int Samples, long Used, NerfStepTimings Timings) StepCpu(int rays, Rng stream, NerfRayBackground mode,
+        System.Diagnostics.Stopwatch clock)
+    {
+        double Lap() { double t = clock.Elapsed.TotalSeconds; clock.Restart(); return t; }
+        EnsureHost(ref _origins, 3 * rays); EnsureHost(ref _directions, 3 * rays);
+        var target = _target.Matrix(rays, 3);
+        var bgColours = _background.Matrix(rays, 3);
+        _rays.Generate(stream, rays, jitter: true, mode, _origins, _directions, target.AsSpan(), bgColours.AsSpan());
+        var background = mode.PerRayRandom ? RayBackground<float>.PerRay(bgColours) : RayBackground<float>.Constant(mode.R, mode.G, mode.B);
         double tRays = Lap();
+
         if (_samples is null || _samples.RayCount != rays) _samples = new RaySamples(rays, Math.Max(_samples?.TStarts.Length ?? 0, 4 * rays));
-        MarchTraining(rays, _samples);
+        RayMarcher.March(_origins.AsSpan(0, 3 * rays), _directions.AsSpan(0, 3 * rays), Grid, _march, ref _rng, _samples);
         int samples = _samples.Count;
         double tMarch = Lap(), tForward, tRender;
 
@@ -209,19 +234,19 @@ public sealed partial class NerfTrainer : IDisposable
         {
             // instant-ngp: an inference pass finds where each ray terminates; only those samples are trained on.
             var all = _input.Matrix(PaddedBatch(samples), NerfNetwork<float>.InputDims);
-            FillInput(_samples, _origins, _directions, all);
+            NerfBatch.FillInput(Scene, _samples, _origins, _directions, all);
             var allOut = _output.Matrix(all.Rows, NerfNetwork<float>.OutputDims);
             Network.Inference(all, allOut);
             _renderer.Forward(_samples, new ColumnRange<float>(allOut, NerfNetwork<float>.DensityColumn, 1),
                 new ColumnRange<float>(allOut, NerfNetwork<float>.ColourColumn, 3), background, _render);
-            trained = Compact(_samples, _render.UsedCounts, ref _compacted);
+            trained = NerfBatch.Compact(_samples, _render.UsedCounts, ref _compacted);
         }
         int batch = PaddedBatch(trained.Count);
         var input = _inputTrained.Matrix(batch, NerfNetwork<float>.InputDims);
-        FillInput(trained, _origins, _directions, input);
+        NerfBatch.FillInput(Scene, trained, _origins, _directions, input);
         var output = _outputTrained.Matrix(batch, NerfNetwork<float>.OutputDims);
         var dLdOutput = _dLdOutput.Matrix(batch, NerfNetwork<float>.OutputDims);
-        Clear(dLdOutput);
+        dLdOutput.AsSpan().Clear();
         var dLdColour = _dLdColour.Matrix(rays, 3);
         double loss, psnr;
         using (var ctx = Network.Forward(input, output))
@@ -238,56 +263,17 @@ public sealed partial class NerfTrainer : IDisposable
             Network.Backward(ctx, input, output, dLdOutput, null, GradientMode.Overwrite);
         }
         double tBackward = Lap();
-        long used = _render.TotalUsed;
-        StepCount++;
-        bool finite = double.IsFinite(loss) && GradientsFinite();
-        if (finite) Optimizer.Step(LossScale, _params.All, _gradients.All);
-        else SkippedSteps++;
-        LastTimings = new NerfStepTimings(tGrid, tRays, tMarch, tForward, tRender, tBackward, Lap());
-
-        // instant-ngp: rays ← rays·target/measured, rounded up to the ray granularity and clamped.
-        // With compaction the measured count is the compacted one, as in instant-ngp.
-        long measured = Settings.Trainer.Compaction ? used : samples;
-        long next = measured == 0 ? 2L * rays : (long)Math.Ceiling((double)rays * Settings.Trainer.TargetSamplesPerStep / measured);
-        RaysPerStep = RoundRays((int)Math.Clamp(next, RayGranularity, Settings.Trainer.MaxRays));
-        return new NerfStep(loss, psnr, rays, samples, used, !finite);
+        return (loss, psnr, samples, _render.TotalUsed, new NerfStepTimings(0, tRays, tMarch, tForward, tRender, tBackward, 0));
     }
 
-    /// <summary>The first usedCounts[r] samples of each ray r, packed (instant-ngp's compacted training batch).</summary>
-    static RaySamples Compact(RaySamples samples, ReadOnlySpan<int> usedCounts, ref RaySamples? into)
+    /// <summary>Random backgrounds per ray are drawn with the rays; a per-batch colour takes 3 draws of the trainer's stream here.</summary>
+    NerfRayBackground TrainingBackgroundMode() => Settings.Renderer.Background switch
     {
-        int rays = samples.RayCount;
-        long total = 0;
-        foreach (int n in usedCounts) total += n;
-        if (into is null || into.RayCount != rays) into = new RaySamples(rays, (int)Math.Max(total, into?.TStarts.Length ?? 0));
-        into.EnsureCapacity((int)total);
-        int o = 0;
-        for (int r = 0; r < rays; r++)
-        {
-            int n = usedCounts[r], from = samples.RayOffsets[r];
-            into.RayOffsets[r] = o;
-            into.RayCounts[r] = n;
-            Array.Copy(samples.RayIndices, from, into.RayIndices, o, n);
-            Array.Copy(samples.TStarts, from, into.TStarts, o, n);
-            Array.Copy(samples.TEnds, from, into.TEnds, o, n);
-            o += n;
-        }
-        into.Count = o;
-        return into;
-    }
-
-    RayBackground<float> TrainingBackground(int rays)
-    {
-        switch (Settings.Renderer.Background)
-        {
-            case NerfBackground.White: return RayBackground<float>.Constant(1f, 1f, 1f);
-            case NerfBackground.Black: return RayBackground<float>.Black;
-            default:
-                var colours = _stageBackground.Matrix(rays, 3);
-                NerfLoss<float>.DrawRandomBackgrounds(ref _rng, colours, Settings.Renderer.BackgroundSampling);
-                return RayBackground<float>.PerRay(colours);
-        }
-    }
+        NerfBackground.White => NerfRayBackground.Constant(1f, 1f, 1f),
+        NerfBackground.Black => NerfRayBackground.Constant(0f, 0f, 0f),
+        _ when Settings.Renderer.BackgroundSampling == BackgroundSampling.PerBatch => NerfRayBackground.Constant(_rng.NextFloat(), _rng.NextFloat(), _rng.NextFloat()),
+        _ => NerfRayBackground.Random,
+    };
 
     int PaddedBatch(int samples)
     {
@@ -295,39 +281,19 @@ public sealed partial class NerfTrainer : IDisposable
         return Math.Max(g, (samples + g - 1) / g * g);
     }
 
-    /// <summary>input: [≥S, 6] ← (normalised sample midpoint, unit direction) per sample; padding rows 0.</summary>
-    internal void FillNetworkInput(RaySamples samples, float[] origins, float[] directions, DeviceMatrix<float> input)
-    {
-        var x = input.AsSpan();
-        x.Clear();
-        var scene = Scene;
-        int s = samples.Count;
-        var rayIdx = samples.RayIndices; var t0 = samples.TStarts; var t1 = samples.TEnds;
-        Compute.Cpu.CpuParallel.ForTiles(s, 4096, (a, b) =>
-        {
-            var span = input.AsSpan();
-            for (int i = a; i < b; i++)
-            {
-                int r = rayIdx[i];
-                float t = 0.5f * (t0[i] + t1[i]);
-                var d = new System.Numerics.Vector3(directions[3 * r], directions[3 * r + 1], directions[3 * r + 2]);
-                var p = scene.Normalise(new System.Numerics.Vector3(origins[3 * r], origins[3 * r + 1], origins[3 * r + 2]) + t * d);
-                int o = 6 * i;
-                span[o] = p.X; span[o + 1] = p.Y; span[o + 2] = p.Z;
-                span[o + 3] = d.X; span[o + 4] = d.Y; span[o + 5] = d.Z;
-            }
-        });
-    }
+    /// <summary>input: [≥S, 6] ← (normalised sample midpoint, unit direction) per sample; padding rows 0 (host samples).</summary>
+    internal void FillNetworkInput(RaySamples samples, float[] origins, float[] directions, DeviceMatrix<float> input) =>
+        NerfBatch.FillInput(Scene, samples, origins, directions, input);
 
     static void EnsureHost(ref float[] a, int n) { if (a.Length < n) a = new float[Math.Max(n, a.Length * 3 / 2)]; }
 
     public void Dispose()
     {
         _inputTrained.Dispose(); _outputTrained.Dispose();
-        _input.Dispose(); _output.Dispose(); _dLdOutput.Dispose(); _background.Dispose(); _rgba.Dispose();
+        _input.Dispose(); _output.Dispose(); _dLdOutput.Dispose(); _background.Dispose();
         _target.Dispose(); _dLdColour.Dispose(); _densityPositions.Dispose(); _densityRaw.Dispose();
-        _render.Dispose(); _loss.Dispose(); _reductions?.Dispose();
-        if (_cuda is not null) { _stageInput.Dispose(); _stageRgba.Dispose(); _stageTarget.Dispose(); _stageBackground.Dispose(); }
+        _render.Dispose(); _loss.Dispose(); _rays.Dispose();
+        DisposeDevice();
         _params.Dispose(); _gradients.Dispose();
         Network.Dispose(); Optimizer.Dispose();
     }
