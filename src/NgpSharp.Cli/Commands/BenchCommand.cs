@@ -6,7 +6,7 @@ namespace NgpSharp.Cli.Commands;
 /// <summary>`ngp bench`: throughput table (or one JSON object with --json).</summary>
 public static class BenchCommand
 {
-    public const string Usage = "ngp bench [--task image|encoding|mlp] [--batch N] [--device auto|cpu|cuda] [--json]   (default batches: 2^16 and 2^18 on the CPU, 2^18 and 2^21 on a GPU)";
+    public const string Usage = "ngp bench [--task image|encoding|mlp|sdf] [--batch N] [--device auto|cpu|cuda] [--json]   (default batches: 2^16 and 2^18 on the CPU, 2^18 and 2^21 on a GPU)";
 
     public static int Run(CommandLine cl)
     {
