@@ -95,51 +95,33 @@ internal static class HashGridKernels<T> where T : unmanaged, IFloatingPointIeee
     }
 
     /// <summary>
-    /// dL/dx for samples [start, end): Σ over active levels and features of dL/dy · ∂y/∂x, with
-    /// ∂y/∂x_d = scale · interp'(f_d) · Σ_corners (Π_{other dims} weight) · (v_right − v_left).
-    /// x: [batch, dims] rows; dLdy: rows of width <paramref name="dLdyStride"/>; dLdx: [batch, dims] (overwritten).
+    /// One level's share of dL/dx for samples [start, end): Σ_c (∂w_c/∂x_d) · ⟨θ[c], dL/dy_level⟩, with the 2^d corners
+    /// found once (<see cref="HashGridCorners{T}"/>) and each corner's table row read once.
+    /// x: [batch, dims] rows; dLdy: rows of width <paramref name="dLdyStride"/> (this level at column levelIndex·F);
+    /// table: the level's entries [Size, F]; levelDx: [batch, dims] (overwritten for [start, end)).
     /// </summary>
-    public static void InputGradient(ReadOnlySpan<GridLevel> levels, int activeLevels, int dims, int features,
+    public static void InputGradientLevel(in GridLevel level, int levelIndex, int dims, int features,
         GridInterpolation interpolation, ReadOnlySpan<T> x, ReadOnlySpan<T> dLdy, int dLdyStride,
-        ReadOnlySpan<T> parameters, Span<T> dLdx, int start, int end)
+        ReadOnlySpan<T> table, Span<T> levelDx, int start, int end)
     {
-        Span<uint> cell = stackalloc uint[4], local = stackalloc uint[4];
-        Span<T> w = stackalloc T[4], dw = stackalloc T[4], dx = stackalloc T[4], g = stackalloc T[8];
+        const int maxCorners = HashGridCorners<T>.MaxCorners;
+        Span<int> entry = stackalloc int[maxCorners];
+        Span<T> weight = stackalloc T[maxCorners], dWeight = stackalloc T[maxCorners * 4];
+        int corners = 1 << dims;
         for (int i = start; i < end; i++)
         {
+            var dx = levelDx.Slice(i * dims, dims);
             dx.Clear();
-            if (interpolation != GridInterpolation.Nearest)
+            if (interpolation == GridInterpolation.Nearest) continue;
+            var dy = dLdy.Slice(i * dLdyStride + levelIndex * features, features);
+            HashGridCorners<T>.Compute(level, dims, interpolation, x.Slice(i * dims, dims), entry, weight, dWeight);
+            for (int c = 0; c < corners; c++)
             {
-                for (int l = 0; l < activeLevels; l++)
-                {
-                    ref readonly GridLevel level = ref levels[l];
-                    var table = parameters.Slice((int)(level.Offset * features), (int)level.Size * features);
-                    T scale = T.CreateChecked(level.Scale);
-                    for (int d = 0; d < dims; d++) PosFract(x[i * dims + d], scale, interpolation, out cell[d], out w[d], out dw[d]);
-                    for (int gd = 0; gd < dims; gd++)
-                    {
-                        g[..features].Clear();
-                        for (int combo = 0; combo < 1 << (dims - 1); combo++)
-                        {
-                            T weight = scale;
-                            for (int k = 0; k < dims - 1; k++)
-                            {
-                                int d = k >= gd ? k + 1 : k;
-                                bool upper = (combo & (1 << k)) != 0;
-                                weight *= upper ? w[d] : T.One - w[d];
-                                local[d] = upper ? cell[d] + 1 : cell[d];
-                            }
-                            local[gd] = cell[gd];
-                            int left = (int)HashGridLayout.Index(level, local[..dims]) * features;
-                            local[gd] = cell[gd] + 1;
-                            int right = (int)HashGridLayout.Index(level, local[..dims]) * features;
-                            for (int f = 0; f < features; f++) g[f] += weight * (table[right + f] - table[left + f]) * dw[gd];
-                        }
-                        for (int f = 0; f < features; f++) dx[gd] += dLdy[i * dLdyStride + l * features + f] * g[f];
-                    }
-                }
+                var row = table.Slice(entry[c] * features, features);
+                T dot = T.Zero;
+                for (int f = 0; f < features; f++) dot = T.FusedMultiplyAdd(dy[f], row[f], dot);
+                for (int d = 0; d < dims; d++) dx[d] = T.FusedMultiplyAdd(dWeight[c * dims + d], dot, dx[d]);
             }
-            for (int d = 0; d < dims; d++) dLdx[i * dims + d] = dx[d];
         }
     }
 
