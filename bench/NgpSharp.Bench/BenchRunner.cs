@@ -13,7 +13,7 @@ namespace NgpSharp.Bench;
 /// </summary>
 public static class BenchRunner
 {
-    public static readonly string[] AllTasks = ["encoding", "mlp", "image", "mesh"];
+    public static readonly string[] AllTasks = ["encoding", "mlp", "image", "mesh", "sdf"];
 
     public static BenchReport Run(Backend backend, IEnumerable<string> tasks, int[] batches, Action<BenchResult>? onResult = null)
     {
@@ -30,6 +30,7 @@ public static class BenchRunner
                     case "mlp": Mlp(backend, config, batch, Add); break;
                     case "image": Image(backend, config, batch, Add); break;
                     case "mesh": MeshBench.Run(batch, Add); break;
+                    case "sdf": Sdf(backend, batch, Add); break;
                     default: throw new ArgumentException($"unknown bench task \"{task}\" (tasks: {string.Join(", ", AllTasks)})");
                 }
             }
@@ -89,6 +90,32 @@ public static class BenchRunner
         using var session = new ImageTrainer(backend, picture, config, batch, seed: 1337);
         add(new("image", "image_train", "whole training step (sample, fwd, loss, bwd, Adam)", batch,
             Throughput.Measure(() => session.Step(), batch, backend.Synchronize, roundSeconds: 1.0)));
+    }
+
+    /// <summary>NeuS geometry (neus-dtu: 16 levels × 2, 2^19, 35 → 64 → 13 softplus): sdf, analytic ∇ₓsdf, then the double backward of an eikonal-style loss.</summary>
+    static void Sdf(Backend backend, int batch, Action<BenchResult> add)
+    {
+        if (backend.Kind != BackendKind.Cpu) return; // CPU only for now
+        using var net = new Nn.Sdf.SdfNetwork<float>(backend, new Nn.Sdf.SdfNetworkSettings());
+        using var p = backend.Allocate<float>(net.ParamCount);
+        using var g = backend.Allocate<float>(net.ParamCount);
+        var rng = new Rng(1);
+        net.InitializeParams(ref rng, p.All);
+        net.SetParams(p.All, g.All);
+        using var x = RandomMatrix(backend, batch, 3, 6);
+        var xs = x.All.AsSpan();
+        for (int i = 0; i < xs.Length; i++) xs[i] = xs[i] * 1.6f - 0.8f;
+        var xm = x.AsMatrix(batch, 3);
+        using var y = backend.AllocateMatrix<float>(batch, net.OutputWidth, out var ym);
+        using var n = backend.AllocateMatrix<float>(batch, 3, out var nm);
+        using var dy = RandomMatrix(backend, batch, net.OutputWidth, 7);
+        using var dn = RandomMatrix(backend, batch, 3, 8);
+        var dym = dy.AsMatrix(batch, net.OutputWidth);
+        var dnm = dn.AsMatrix(batch, 3);
+        add(new("sdf", "sdf_forward_gradient", "NeuS SDF net: sdf + features + analytic ∇ₓsdf", batch,
+            Throughput.Measure(() => net.Inference(xm, ym, nm), batch)));
+        add(new("sdf", "sdf_train", "NeuS SDF net: fwd + ∇ₓsdf + double backward (dL/dθ)", batch,
+            Throughput.Measure(() => { using var ctx = net.Forward(xm, ym, nm); net.Backward(ctx, dym, dnm); }, batch)));
     }
 
     static DeviceBuffer<float> RandomMatrix(Backend backend, int rows, int cols, ulong seed)

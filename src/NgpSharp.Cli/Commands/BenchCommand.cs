@@ -6,7 +6,7 @@ namespace NgpSharp.Cli.Commands;
 /// <summary>`ngp bench`: throughput table (or one JSON object with --json).</summary>
 public static class BenchCommand
 {
-    public const string Usage = "ngp bench [--task image|encoding|mlp] [--batch N] [--device auto|cpu|cuda] [--json]   (default batches: 2^16 and 2^18 on the CPU, 2^18 and 2^21 on a GPU)\n"
+    public const string Usage = "ngp bench [--task image|encoding|mlp|mesh|sdf] [--batch N] [--device auto|cpu|cuda] [--json]   (default batches: 2^16 and 2^18 on the CPU, 2^18 and 2^21 on a GPU)\n"
         + "       ngp bench --nerf [--steps N] [--warmup N] [--samples N] [--device ...]   NeRF training step (bunny 400×400 from shared/data, else synthetic)";
 
     public static int Run(CommandLine cl)

@@ -16,7 +16,7 @@ public sealed partial class HashGrid<T>
     const int RowTile = 256;
 
     // Module-owned scratch, grown on demand: positions [d, B] and per-level features or dL/dy [L, B, F].
-    T[] _xSoa = [], _featureSoa = [];
+    T[] _xSoa = [], _featureSoa = [], _inputGradientParts = [];
 
     /// <summary>Test hook: run the scalar reference kernels even where the SIMD float kernels apply.</summary>
     internal bool ForceScalarKernels { get; set; }
@@ -98,21 +98,43 @@ public sealed partial class HashGrid<T>
             });
         }
 
-        if (dLdInput is { } dLdx && batch > 0)
+        if (dLdInput is { } dLdx && batch > 0) InputGradient(input, dLdOutput, dLdx, active);
+    }
+
+    /// <summary>
+    /// dL/dx level-major like the forward pass (one table hot at a time, not all L tables per sample): work items
+    /// (level, chunk) write per-level parts [L, B, d], then the levels are summed in order (deterministic).
+    /// </summary>
+    void InputGradient(DeviceMatrix<T> input, DeviceMatrix<T> dLdOutput, DeviceMatrix<T> dLdx, int active)
+    {
+        int batch = input.Rows, dims = InputDims, features = FeaturesPerLevel, stride = dLdOutput.Cols;
+        var (x, xOff) = Host(input.Data);
+        var (dy, dyOff) = Host(dLdOutput.Data);
+        var (dx, dxOff) = Host(dLdx.Data);
+        var (p, pOff) = Host(Params);
+        var parts = Grow(ref _inputGradientParts, (long)Math.Max(1, active) * batch * dims);
+        int chunks = CpuParallel.TileCount(batch, ForwardChunk);
+        CpuParallel.ForTiles((long)active * chunks, 1, (first, last) =>
         {
-            var (x, xOff) = Host(input.Data);
-            var (dy, dyOff) = Host(dLdOutput.Data);
-            var (dx, dxOff) = Host(dLdx.Data);
-            var (p, pOff) = Host(Params);
-            int dims = InputDims, stride = dLdOutput.Cols;
-            CpuParallel.ForTiles(batch, RowTile, (start, end) =>
+            for (int item = first; item < last; item++)
             {
-                int n = end - start;
-                HashGridKernels<T>.InputGradient(_levels, active, dims, features, Interpolation,
-                    x.AsSpan(xOff + start * dims, n * dims), dy.AsSpan(dyOff + start * stride, n * stride), stride,
-                    p.AsSpan(pOff, (int)ParamCount), dx.AsSpan(dxOff + start * dims, n * dims), 0, n);
-            });
-        }
+                int l = item / chunks, start = item % chunks * ForwardChunk, end = Math.Min(batch, start + ForwardChunk);
+                ref readonly GridLevel level = ref _levels[l];
+                var table = p.AsSpan((int)(pOff + level.Offset * features), (int)level.Size * features);
+                HashGridKernels<T>.InputGradientLevel(level, l, dims, features, Interpolation, x.AsSpan(xOff, batch * dims),
+                    dy.AsSpan(dyOff, batch * stride), stride, table, parts.AsSpan(l * batch * dims, batch * dims), start, end);
+            }
+        });
+        CpuParallel.ForTiles((long)batch * dims, RowTile * 4, (start, end) =>
+        {
+            var sum = dx.AsSpan(dxOff + start, end - start);
+            sum.Clear();
+            for (int l = 0; l < active; l++)
+            {
+                var part = parts.AsSpan(l * batch * dims + start, end - start);
+                for (int i = 0; i < sum.Length; i++) sum[i] += part[i];
+            }
+        });
     }
 
     /// <summary>input rows [B, d] → the scratch [d, B].</summary>

@@ -21,13 +21,22 @@ public sealed partial class HashGrid<T>
         var (y, yOff) = Host(output.Data);
         var (p, pOff) = Host(Params);
         int dims = InputDims, features = FeaturesPerLevel, active = _activeLevels, width = output.Cols, batch = input.Rows;
-        CpuParallel.ForTiles(batch, RowTile, (start, end) =>
+        // Level-major work items (one table hot at a time), each writing its own columns.
+        int chunks = CpuParallel.TileCount(batch, ForwardChunk);
+        CpuParallel.ForTiles((long)active * chunks, 1, (first, last) =>
         {
-            int n = end - start;
-            HashGridJacobianKernels<T>.JacobianVectorProduct(_levels, active, dims, features, Interpolation,
-                x.AsSpan(xOff + start * dims, n * dims), v.AsSpan(vOff + start * dims, n * dims), p.AsSpan(pOff, (int)ParamCount),
-                y.AsSpan(yOff + start * width, n * width), width, 0, n);
+            for (int item = first; item < last; item++)
+            {
+                int l = item / chunks, start = item % chunks * ForwardChunk, end = Math.Min(batch, start + ForwardChunk);
+                ref readonly GridLevel level = ref _levels[l];
+                HashGridJacobianKernels<T>.JacobianVectorProductLevel(level, l, dims, features, Interpolation,
+                    x.AsSpan(xOff, batch * dims), v.AsSpan(vOff, batch * dims),
+                    p.AsSpan((int)(pOff + level.Offset * features), (int)level.Size * features), y.AsSpan(yOff, batch * width), width, start, end);
+            }
         });
+        int zeroFrom = active * features;
+        if (zeroFrom < width)
+            for (int i = 0; i < batch; i++) y.AsSpan(yOff + i * width + zeroFrom, width - zeroFrom).Clear();
     }
 
     /// <summary>

@@ -12,9 +12,9 @@ internal static class HashGridJacobianKernels<T> where T : unmanaged, IFloatingP
 {
     const int MaxCorners = HashGridCorners<T>.MaxCorners;
 
-    /// <summary>output[i] = J(x_i)·v_i for samples [start, end); inactive levels and padding columns get 0.</summary>
-    public static void JacobianVectorProduct(ReadOnlySpan<GridLevel> levels, int activeLevels, int dims, int features,
-        GridInterpolation interpolation, ReadOnlySpan<T> x, ReadOnlySpan<T> v, ReadOnlySpan<T> parameters,
+    /// <summary>Level <paramref name="levelIndex"/>'s columns of output[i] = J(x_i)·v_i for samples [start, end).</summary>
+    public static void JacobianVectorProductLevel(in GridLevel level, int levelIndex, int dims, int features,
+        GridInterpolation interpolation, ReadOnlySpan<T> x, ReadOnlySpan<T> v, ReadOnlySpan<T> table,
         Span<T> output, int width, int start, int end)
     {
         Span<int> entry = stackalloc int[MaxCorners];
@@ -22,22 +22,15 @@ internal static class HashGridJacobianKernels<T> where T : unmanaged, IFloatingP
         int corners = 1 << dims;
         for (int i = start; i < end; i++)
         {
-            var row = output.Slice(i * width, width);
-            row.Clear();
-            var xi = x.Slice(i * dims, dims);
             var vi = v.Slice(i * dims, dims);
-            for (int l = 0; l < activeLevels; l++)
+            HashGridCorners<T>.Compute(level, dims, interpolation, x.Slice(i * dims, dims), entry, weight, dWeight);
+            var y = output.Slice(i * width + levelIndex * features, features);
+            y.Clear();
+            for (int c = 0; c < corners; c++)
             {
-                ref readonly GridLevel level = ref levels[l];
-                var table = parameters.Slice((int)(level.Offset * features), (int)level.Size * features);
-                HashGridCorners<T>.Compute(level, dims, interpolation, xi, entry, weight, dWeight);
-                var y = row.Slice(l * features, features);
-                for (int c = 0; c < corners; c++)
-                {
-                    T omega = DirectionalWeight(dWeight.Slice(c * dims, dims), vi);
-                    var values = table.Slice(entry[c] * features, features);
-                    for (int f = 0; f < features; f++) y[f] = T.FusedMultiplyAdd(omega, values[f], y[f]);
-                }
+                T omega = DirectionalWeight(dWeight.Slice(c * dims, dims), vi);
+                var values = table.Slice(entry[c] * features, features);
+                for (int f = 0; f < features; f++) y[f] = T.FusedMultiplyAdd(omega, values[f], y[f]);
             }
         }
     }

@@ -95,40 +95,33 @@ internal static class HashGridKernels<T> where T : unmanaged, IFloatingPointIeee
     }
 
     /// <summary>
-    /// dL/dx for samples [start, end): Σ over active levels of Σ_c (∂w_c/∂x_d) · ⟨θ[c], dL/dy_level⟩. The 2^d corners of
-    /// a level are found once (<see cref="HashGridCorners{T}"/>), each corner's table row is read once.
-    /// x: [batch, dims] rows; dLdy: rows of width <paramref name="dLdyStride"/>; dLdx: [batch, dims] (overwritten).
+    /// One level's share of dL/dx for samples [start, end): Σ_c (∂w_c/∂x_d) · ⟨θ[c], dL/dy_level⟩, with the 2^d corners
+    /// found once (<see cref="HashGridCorners{T}"/>) and each corner's table row read once.
+    /// x: [batch, dims] rows; dLdy: rows of width <paramref name="dLdyStride"/> (this level at column levelIndex·F);
+    /// table: the level's entries [Size, F]; levelDx: [batch, dims] (overwritten for [start, end)).
     /// </summary>
-    public static void InputGradient(ReadOnlySpan<GridLevel> levels, int activeLevels, int dims, int features,
+    public static void InputGradientLevel(in GridLevel level, int levelIndex, int dims, int features,
         GridInterpolation interpolation, ReadOnlySpan<T> x, ReadOnlySpan<T> dLdy, int dLdyStride,
-        ReadOnlySpan<T> parameters, Span<T> dLdx, int start, int end)
+        ReadOnlySpan<T> table, Span<T> levelDx, int start, int end)
     {
         const int maxCorners = HashGridCorners<T>.MaxCorners;
         Span<int> entry = stackalloc int[maxCorners];
-        Span<T> weight = stackalloc T[maxCorners], dWeight = stackalloc T[maxCorners * 4], dx = stackalloc T[4];
+        Span<T> weight = stackalloc T[maxCorners], dWeight = stackalloc T[maxCorners * 4];
         int corners = 1 << dims;
         for (int i = start; i < end; i++)
         {
+            var dx = levelDx.Slice(i * dims, dims);
             dx.Clear();
-            if (interpolation != GridInterpolation.Nearest)
+            if (interpolation == GridInterpolation.Nearest) continue;
+            var dy = dLdy.Slice(i * dLdyStride + levelIndex * features, features);
+            HashGridCorners<T>.Compute(level, dims, interpolation, x.Slice(i * dims, dims), entry, weight, dWeight);
+            for (int c = 0; c < corners; c++)
             {
-                var xi = x.Slice(i * dims, dims);
-                for (int l = 0; l < activeLevels; l++)
-                {
-                    ref readonly GridLevel level = ref levels[l];
-                    var table = parameters.Slice((int)(level.Offset * features), (int)level.Size * features);
-                    var dy = dLdy.Slice(i * dLdyStride + l * features, features);
-                    HashGridCorners<T>.Compute(level, dims, interpolation, xi, entry, weight, dWeight);
-                    for (int c = 0; c < corners; c++)
-                    {
-                        var row = table.Slice(entry[c] * features, features);
-                        T dot = T.Zero;
-                        for (int f = 0; f < features; f++) dot = T.FusedMultiplyAdd(dy[f], row[f], dot);
-                        for (int d = 0; d < dims; d++) dx[d] = T.FusedMultiplyAdd(dWeight[c * dims + d], dot, dx[d]);
-                    }
-                }
+                var row = table.Slice(entry[c] * features, features);
+                T dot = T.Zero;
+                for (int f = 0; f < features; f++) dot = T.FusedMultiplyAdd(dy[f], row[f], dot);
+                for (int d = 0; d < dims; d++) dx[d] = T.FusedMultiplyAdd(dWeight[c * dims + d], dot, dx[d]);
             }
-            for (int d = 0; d < dims; d++) dLdx[i * dims + d] = dx[d];
         }
     }
 
