@@ -16,8 +16,9 @@ public static class Program
           ngp image <picture>      learn a picture (tiny-cuda-nn's mlp_learning_an_image)
           ngp bench                throughput of the hash grid, the MLP and a whole training step
           ngp selftest             every op on the GPU against the CPU reference (CUDA)
-          ngp train --config Y     train a NeRF (instant-ngp) from a YAML config with key=value overrides
+          ngp train --config Y     train a NeRF (instant-ngp) or NeuS (instant-nsr-pl) from a YAML config with key=value overrides
           ngp test --run DIR       render a run's test views, PSNR/SSIM, orbit video
+          ngp mesh --run DIR       marching-cubes mesh of a trained NeuS or NeRF run, with vertex colours
           ngp colmap2nerf <model>  a COLMAP sparse model (text or binary) → instant-ngp transforms.json
           ngp eval-mesh <m> <ref>  Chamfer distance and F-score of a mesh against a reference (.obj, .ply, .stl)
           ngp info                 what this machine offers (SIMD, threads, CUDA driver, NVRTC)
@@ -43,10 +44,11 @@ public static class Program
                 "selftest" => SelfTestCommand.Run(cl),
                 "train" => TrainCommand.Run(cl),
                 "test" => TestCommand.Run(cl),
+                "mesh" => MeshCommand.Run(cl),
                 "colmap2nerf" => Colmap2NerfCommand.Run(cl),
                 "eval-mesh" => EvalMeshCommand.Run(cl),
                 "info" => InfoCommand.Run(cl),
-                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, train, test, bench, selftest, colmap2nerf, eval-mesh, info; see ngp --help)"),
+                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, train, test, mesh, bench, selftest, colmap2nerf, eval-mesh, info; see ngp --help)"),
             };
         }
         catch (UsageException e) { return Fail(e.Message, 2); }
@@ -71,6 +73,6 @@ public static class Program
     static void PrintHelp()
     {
         Console.WriteLine(Help);
-        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, TrainCommand.Usage, TestCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, EvalMeshCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
+        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, TrainCommand.Usage, TestCommand.Usage, MeshCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, EvalMeshCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
     }
 }
