@@ -6,7 +6,7 @@ namespace NgpSharp.Data;
 /// <summary>
 /// A NeRF dataset split in memory, whatever the file format: frames (camera + compact RGBA image), the scene box
 /// that the occupancy grid and the marcher cover, and how to treat transparency. Built by
-/// <see cref="BlenderDataset.Load"/> and <see cref="InstantNgpDataset.Load"/>.
+/// <see cref="BlenderDataset.Load"/>, <see cref="InstantNgpDataset.Load"/> and <see cref="DtuDataset.Load"/>.
 /// </summary>
 public sealed class NerfDataset
 {
@@ -47,11 +47,22 @@ public sealed class NerfDataset
     /// <summary>The cascade-0 box edge length: (AabbMax − AabbMin).X / AabbScale (3 for nerf_synthetic, 1 for instant-ngp files).</summary>
     public float UnitBoxSize => (AabbMax.X - AabbMin.X) / AabbScale;
 
-    /// <summary>True when some image has an alpha channel (transparent background to be composited).</summary>
+    /// <summary>
+    /// True when some image has an alpha channel (transparent background to be composited). For NeuS/DTU data: true
+    /// when masks were found; alpha is then the object mask, and the RGB already shows the capture's background.
+    /// </summary>
     public bool HasAlpha { get; }
 
     /// <summary>True when test views are composited on white (nerf_synthetic's convention).</summary>
     public bool WhiteBackground { get; }
+
+    /// <summary>
+    /// Maps the dataset's (normalised) scene frame back to the capture's original world frame, in System.Numerics'
+    /// row-vector convention: <c>world = Vector3.Transform(scenePoint, SceneToWorld)</c>. Identity unless the
+    /// loader normalised the scene: for NeuS/DTU data it is <c>scale_mat</c> (unit sphere → object), so meshes can
+    /// be written in the capture's world coordinates.
+    /// </summary>
+    public Matrix4x4 SceneToWorld { get; init; } = Matrix4x4.Identity;
 
     /// <summary>True when every frame has the same image size.</summary>
     public bool UniformSize => Frames.All(f => f.Width == Frames[0].Width && f.Height == Frames[0].Height);

@@ -81,6 +81,51 @@ public sealed class NerfImage
         return new NerfImage(w, h, bytes, halves);
     }
 
+    /// <summary>
+    /// Stores a colour image with a separate mask as RGBA (the NeuS/DTU layout): RGB from <paramref name="colour"/>
+    /// (grey is replicated; its own alpha channel, if any, is ignored), alpha from the first channel of
+    /// <paramref name="mask"/> (1 everywhere when null). Box-downscaled by <paramref name="factor"/> like
+    /// <see cref="From"/>, but every channel is averaged on its own (not premultiplied): the colour outside the mask
+    /// is the capture's real background and is kept.
+    /// </summary>
+    /// <exception cref="ArgumentException">The mask's size differs from the colour image's.</exception>
+    public static NerfImage FromColourAndMask(Image colour, Image? mask, int factor, PixelStorage storage)
+    {
+        if (factor < 1 || factor > colour.Width || factor > colour.Height)
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, $"downscale factor must be in [1, {Math.Min(colour.Width, colour.Height)}]");
+        if (mask is not null && (mask.Width != colour.Width || mask.Height != colour.Height))
+            throw new ArgumentException($"mask is {mask.Width}×{mask.Height}, the image {colour.Width}×{colour.Height}", nameof(mask));
+        int w = colour.Width / factor, h = colour.Height / factor, c = colour.Channels, mc = mask?.Channels ?? 0;
+        bool gray = c <= 2;
+        var src = colour.Data;
+        var msk = mask?.Data;
+        byte[]? bytes = storage == PixelStorage.Rgba8 ? new byte[(long)w * h * 4] : null;
+        Half[]? halves = storage == PixelStorage.Rgba16F ? new Half[(long)w * h * 4] : null;
+        double inv = 1.0 / ((double)factor * factor);
+        Span<double> sum = stackalloc double[4];
+        for (int oy = 0; oy < h; oy++)
+        for (int ox = 0; ox < w; ox++)
+        {
+            sum.Clear();
+            for (int y = oy * factor; y < (oy + 1) * factor; y++)
+            for (int x = ox * factor; x < (ox + 1) * factor; x++)
+            {
+                long p = (long)y * colour.Width + x, s = p * c;
+                double r = src[s];
+                sum[0] += r; sum[1] += gray ? r : src[s + 1]; sum[2] += gray ? r : src[s + 2];
+                sum[3] += msk is null ? 1.0 : msk[p * mc];
+            }
+            long d = ((long)oy * w + ox) * 4;
+            for (int k = 0; k < 4; k++)
+            {
+                double v = sum[k] * inv;
+                if (bytes is not null) bytes[d + k] = (byte)Math.Clamp(Math.Round(v * 255.0), 0, 255);
+                else halves![d + k] = (Half)v;
+            }
+        }
+        return new NerfImage(w, h, bytes, halves);
+    }
+
     /// <summary>Channel k (0 R, 1 G, 2 B, 3 A) of pixel (x, y) in [0, 1].</summary>
     public float this[int x, int y, int k]
     {

@@ -14,9 +14,14 @@ public static class NerfData
             throw new DirectoryNotFoundException($"dataset.root: {Path.GetFullPath(root)} does not exist");
         var kind = d.Kind;
         if (kind == NerfDatasetKind.Auto)
-            kind = Directory.Exists(root) && File.Exists(Path.Combine(root, $"transforms_{split}.json")) ? NerfDatasetKind.Blender : NerfDatasetKind.Ngp;
-        return kind == NerfDatasetKind.Blender
-            ? BlenderDataset.Load(root, split, d.Downscale, d.Storage)
-            : InstantNgpDataset.Load(root, split, d.Downscale, d.Storage);
+            kind = DtuDataset.IsDtuFolder(root) ? NerfDatasetKind.Dtu
+                : Directory.Exists(root) && File.Exists(Path.Combine(root, $"transforms_{split}.json")) ? NerfDatasetKind.Blender
+                : NerfDatasetKind.Ngp;
+        return kind switch
+        {
+            NerfDatasetKind.Blender => BlenderDataset.Load(root, split, d.Downscale, d.Storage),
+            NerfDatasetKind.Dtu => DtuDataset.Load(root, split, d.Downscale, d.Storage),
+            _ => InstantNgpDataset.Load(root, split, d.Downscale, d.Storage),
+        };
     }
 }

@@ -8,12 +8,14 @@ namespace NgpSharp.Systems.Nerf;
 /// <summary>Which loader reads <see cref="NerfDatasetSettings.Root"/>.</summary>
 public enum NerfDatasetKind
 {
-    /// <summary>transforms_train.json in the folder → Blender; otherwise an instant-ngp transforms.json.</summary>
+    /// <summary>cameras_sphere.npz in the folder → Dtu; transforms_{split}.json → Blender; otherwise an instant-ngp transforms.json.</summary>
     Auto,
     /// <summary>nerf_synthetic layout: transforms_{split}.json.</summary>
     Blender,
     /// <summary>instant-ngp's single transforms.json.</summary>
     Ngp,
+    /// <summary>NeuS layout (DTU, BlendedMVS): image/, mask/, cameras_sphere.npz.</summary>
+    Dtu,
 }
 
 /// <summary>Background colour behind the scene: random per ray for training (instant-ngp), a constant otherwise.</summary>
@@ -36,7 +38,7 @@ public sealed record NerfSettings
 
 public sealed record NerfDatasetSettings
 {
-    /// <summary>The dataset folder (Blender) or transforms.json / its folder (instant-ngp).</summary>
+    /// <summary>The dataset folder (Blender, DTU) or transforms.json / its folder (instant-ngp).</summary>
     [Required, ConfigAlias("root_dir")] public string Root { get; init; } = "";
     public NerfDatasetKind Kind { get; init; } = NerfDatasetKind.Auto;
     [ConfigAlias("train_split")] public string Split { get; init; } = "train";
