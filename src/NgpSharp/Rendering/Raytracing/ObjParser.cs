@@ -141,13 +141,15 @@ public static class ObjParser
         return new ObjCorner(v, vt, vn);
     }
 
+    static string Plural(string what) => what == "vertex" ? "vertices" : what + "s";
+
     static int Index(ReadOnlySpan<char> s, int defined, string what, ReadOnlySpan<char> corner, Func<string> where)
     {
         if (!int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) || i == 0)
             throw new InvalidDataException($"{where()}: face vertex '{corner}': '{s}' is not a valid {what} index (1-based, or negative to count back)");
         int resolved = i > 0 ? i - 1 : defined + i;
         if (resolved < 0 || resolved >= defined)
-            throw new InvalidDataException($"{where()}: face vertex '{corner}' refers to {what} {i}, but only {defined} {what}{(defined == 1 ? "" : "s")} are defined before this line");
+            throw new InvalidDataException($"{where()}: face vertex '{corner}' refers to {what} {i}, but only {defined} {(defined == 1 ? what : Plural(what))} {(defined == 1 ? "is" : "are")} defined before this line");
         return resolved;
     }
 }
