@@ -148,6 +148,39 @@ public sealed class RaytracerTests : IDisposable
     }
 
     [Fact]
+    public void TexturesAndKd_ShowInTheImage()
+    {
+        // Quads in the z = 0 plane facing a camera on +Z: the upper left one samples the red texel of a 2×1 map_Kd,
+        // the upper right one the blue texel; the lower one has Kd pure green.
+        NgpSharp.Imaging.Png.Write(Path.Combine(_dir.Path, "rb.png"), new NgpSharp.Imaging.Image(2, 1, 3, [1, 0, 0, 0, 0, 1]));
+        _dir.Write("q.mtl", "newmtl tex\nmap_Kd rb.png\nnewmtl green\nKd 0 1 0\n");
+        var mesh = Load("q.obj", """
+            mtllib q.mtl
+            v -1 0 0
+            v 0 0 0
+            v 1 0 0
+            v -1 1 0
+            v 0 1 0
+            v 1 1 0
+            v -1 -1 0
+            v 1 -1 0
+            vt 0.25 0.5
+            vt 0.75 0.5
+            usemtl tex
+            f 1/1 2/1 5/1 4/1
+            f 2/2 3/2 6/2 5/2
+            usemtl green
+            f 7 8 3 1
+            """);
+        var camera = DatasetCameras.LookAt(new Vector3(0, 0, 3), Vector3.Zero, 40, 40, 1.2);
+        var view = new MeshRaytracer(mesh).Render(camera, 1, 0);
+        var (red, blue, green) = ((x: 12, y: 10), (x: 28, y: 10), (x: 20, y: 26)); // image y grows downwards; ±2.05 world units across
+        Assert.True(view.Rgba[red.x, red.y, 0] > 0.5f && view.Rgba[red.x, red.y, 1] == 0 && view.Rgba[red.x, red.y, 2] == 0);
+        Assert.True(view.Rgba[blue.x, blue.y, 2] > 0.5f && view.Rgba[blue.x, blue.y, 0] == 0 && view.Rgba[blue.x, blue.y, 1] == 0);
+        Assert.True(view.Rgba[green.x, green.y, 1] > 0.5f && view.Rgba[green.x, green.y, 0] == 0 && view.Rgba[green.x, green.y, 2] == 0);
+    }
+
+    [Fact]
     public void Render_IsDeterministic_AndTheSameSerialOrParallel()
     {
         var mesh = Load("sphere.obj", TestMeshes.Sphere(1, 32));
