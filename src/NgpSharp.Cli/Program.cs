@@ -6,7 +6,7 @@ namespace NgpSharp.Cli;
 
 public static class Program
 {
-    static readonly HashSet<string> Flags = ["quiet", "json", "help"];
+    static readonly HashSet<string> Flags = ["quiet", "json", "help", .. RenderDatasetCommand.Flags];
 
     const string Help = """
         ngp — Instant Neural Graphics Primitives for .NET
@@ -20,6 +20,7 @@ public static class Program
           ngp test --run DIR       render a run's test views, PSNR/SSIM, orbit video
           ngp colmap2nerf <model>  a COLMAP sparse model (text or binary) → instant-ngp transforms.json
           ngp eval-mesh <m> <ref>  Chamfer distance and F-score of a mesh against a reference (.obj, .ply, .stl)
+          ngp render-dataset <obj> a nerf_synthetic-style dataset (and NeuS/DTU) ray traced from an OBJ model, no Blender
           ngp info                 what this machine offers (SIMD, threads, CUDA driver, NVRTC)
 
         usage:
@@ -45,8 +46,9 @@ public static class Program
                 "test" => TestCommand.Run(cl),
                 "colmap2nerf" => Colmap2NerfCommand.Run(cl),
                 "eval-mesh" => EvalMeshCommand.Run(cl),
+                "render-dataset" => RenderDatasetCommand.Run(cl),
                 "info" => InfoCommand.Run(cl),
-                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, train, test, bench, selftest, colmap2nerf, eval-mesh, info; see ngp --help)"),
+                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, train, test, bench, selftest, colmap2nerf, eval-mesh, render-dataset, info; see ngp --help)"),
             };
         }
         catch (UsageException e) { return Fail(e.Message, 2); }
@@ -71,6 +73,6 @@ public static class Program
     static void PrintHelp()
     {
         Console.WriteLine(Help);
-        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, TrainCommand.Usage, TestCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, EvalMeshCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
+        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, TrainCommand.Usage, TestCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, EvalMeshCommand.Usage, RenderDatasetCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
     }
 }
