@@ -1,3 +1,4 @@
+using NgpSharp.Data.Npy;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -111,21 +112,16 @@ public static class DatasetFiles
         WriteCameraArrays(Path.Combine(folder, "cameras_sphere"), arrays);
     }
 
-    /// <summary>
-    /// TEMPORARY: writes the arrays as JSON to <c>{pathWithoutExtension}.TEMPORARY.json</c> ({name: 4×4 rows}) until the
-    /// NPZ writer (Data/Npy) lands; the integrator switches this one method to write <c>{pathWithoutExtension}.npz</c>
-    /// with float64 [4, 4] arrays named as given.
-    /// </summary>
+    /// <summary>Writes <c>{pathWithoutExtension}.npz</c>: float64 [4, 4] arrays under the given names (NeuS's cameras_sphere.npz).</summary>
     internal static void WriteCameraArrays(string pathWithoutExtension, IReadOnlyList<(string Name, double[,] Value)> arrays)
     {
-        AtomicFile.Write(pathWithoutExtension + ".TEMPORARY.json", stream =>
+        var entries = arrays.Select(a =>
         {
-            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-            w.WriteStartObject();
-            w.WriteString("_note", "temporary stand-in for cameras_sphere.npz (float64 4x4 arrays, same names)");
-            foreach (var (name, value) in arrays) WriteMatrix(w, name, value);
-            w.WriteEndObject();
+            var flat = new double[16];
+            for (int r = 0; r < 4; r++) for (int c = 0; c < 4; c++) flat[4 * r + c] = a.Value[r, c];
+            return new KeyValuePair<string, NpyArray>(a.Name, NpyArray.Create<double>(flat, 4, 4));
         });
+        Npz.Write(pathWithoutExtension + ".npz", entries);
     }
 
     /// <summary>Gauss–Jordan inverse with partial pivoting of a 4×4 matrix.</summary>

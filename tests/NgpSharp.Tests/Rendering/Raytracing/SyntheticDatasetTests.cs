@@ -15,6 +15,16 @@ public sealed class SyntheticDatasetTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    static double[,] Matrix(NgpSharp.Data.Npy.NpyArray m)
+    {
+        Assert.Equal([4, 4], m.Shape.ToArray());
+        var v = m.ToDoubles();
+        var a = new double[4, 4];
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++) a[r, c] = v[4 * r + c];
+        return a;
+    }
+
     static double[,] Matrix(JsonElement m)
     {
         var a = new double[4, 4];
@@ -140,13 +150,16 @@ public sealed class SyntheticDatasetTests : IDisposable
         var corner = Png.Read(dtuImages[0]);
         Assert.Equal(3, corner.Channels);
         Assert.Equal(60f / 255, corner[0, 0, 0], 3);
-        using var cameras = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "dtu", "cameras_sphere.TEMPORARY.json")));
+        var cameras = NgpSharp.Data.Npy.Npz.Read(Path.Combine(root, "dtu", "cameras_sphere.npz"));
+        var loaded = NgpSharp.Data.DtuDataset.Load(Path.Combine(root, "dtu"), "train");
+        Assert.Equal(6, loaded.Count);
+        Assert.True(loaded.HasAlpha);
         for (int i = 0; i < 6; i++)
         {
             var mask = Png.Read(Path.Combine(root, "dtu", "mask", $"{i:D3}.png"));
             Assert.All(mask.Data, v => Assert.True(v is 0f or 1f));
-            var world = Matrix(cameras.RootElement.GetProperty($"world_mat_{i}"));
-            var scale = Matrix(cameras.RootElement.GetProperty($"scale_mat_{i}"));
+            var world = Matrix(cameras[$"world_mat_{i}"]);
+            var scale = Matrix(cameras[$"scale_mat_{i}"]);
             Assert.Equal(1.5, scale[0, 0], 12);
             foreach (var v in gt)
             {
