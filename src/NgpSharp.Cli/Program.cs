@@ -6,7 +6,7 @@ namespace NgpSharp.Cli;
 
 public static class Program
 {
-    static readonly HashSet<string> Flags = ["quiet", "json", "help"];
+    static readonly HashSet<string> Flags = ["quiet", "json", "help", .. RenderDatasetCommand.Flags];
 
     const string Help = """
         ngp — Instant Neural Graphics Primitives for .NET
@@ -21,6 +21,7 @@ public static class Program
           ngp mesh --run DIR       marching-cubes mesh of a trained NeuS or NeRF run, with vertex colours
           ngp colmap2nerf <model>  a COLMAP sparse model (text or binary) → instant-ngp transforms.json
           ngp eval-mesh <m> <ref>  Chamfer distance and F-score of a mesh against a reference (.obj, .ply, .stl)
+          ngp render-dataset <obj> a nerf_synthetic-style dataset (and NeuS/DTU) ray traced from an OBJ model, no Blender
           ngp info                 what this machine offers (SIMD, threads, CUDA driver, NVRTC)
 
         usage:
@@ -47,8 +48,9 @@ public static class Program
                 "mesh" => MeshCommand.Run(cl),
                 "colmap2nerf" => Colmap2NerfCommand.Run(cl),
                 "eval-mesh" => EvalMeshCommand.Run(cl),
+                "render-dataset" => RenderDatasetCommand.Run(cl),
                 "info" => InfoCommand.Run(cl),
-                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, train, test, mesh, bench, selftest, colmap2nerf, eval-mesh, info; see ngp --help)"),
+                _ => throw new UsageException($"unknown command \"{args[0]}\" (commands: demo, image, train, test, mesh, bench, selftest, colmap2nerf, eval-mesh, render-dataset, info; see ngp --help)"),
             };
         }
         catch (UsageException e) { return Fail(e.Message, 2); }
@@ -57,6 +59,7 @@ public static class Program
         catch (NgpSharp.Data.Colmap.ColmapFormatException e) { return Fail(e.Message, 1); }
         catch (NgpSharp.Data.DatasetException e) { return Fail(e.Message, 1); }
         catch (NgpSharp.Geometry.MeshIo.MeshFormatException e) { return Fail(e.Message, 1); }
+        catch (NgpSharp.Data.Npy.NpyFormatException e) { return Fail(e.Message, 1); }
         catch (FileNotFoundException e) { return Fail(e.Message, 1); }
         catch (DirectoryNotFoundException e) { return Fail(e.Message, 1); }
         catch (InvalidDataException e) { return Fail(e.Message, 1); }
@@ -73,6 +76,6 @@ public static class Program
     static void PrintHelp()
     {
         Console.WriteLine(Help);
-        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, TrainCommand.Usage, TestCommand.Usage, MeshCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, EvalMeshCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
+        foreach (var u in new[] { DemoCommand.Usage, ImageCommand.Usage, TrainCommand.Usage, TestCommand.Usage, MeshCommand.Usage, BenchCommand.Usage, SelfTestCommand.Usage, Colmap2NerfCommand.Usage, EvalMeshCommand.Usage, RenderDatasetCommand.Usage, "ngp info" }) Console.WriteLine("  " + u);
     }
 }

@@ -101,7 +101,7 @@ public static class Npy
         var header = NpyHeaderCodec.Parse(text, where);
 
         string what = $"shape ({string.Join(", ", header.Shape)}{(header.Shape.Length == 1 ? "," : "")}) of {header.DType}";
-        long count = 1;
+        long count = header.Shape.Contains(0) ? 0 : 1; // (huge, huge, 0) is a valid empty array
         foreach (int d in header.Shape)
         {
             count *= d; // every d ≤ int.MaxValue and count ≤ Array.MaxLength before: no overflow

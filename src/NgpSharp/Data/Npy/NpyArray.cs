@@ -43,7 +43,7 @@ public sealed class NpyArray
     public static NpyArray Create<T>(ReadOnlySpan<T> values, params int[] shape) where T : unmanaged
     {
         var dtype = NpyDType.Of<T>();
-        long count = 1;
+        long count = shape.Contains(0) ? 0 : 1;
         foreach (int d in shape)
         {
             if (d < 0) throw new ArgumentException($"shape ({string.Join(", ", shape)}) has a negative dimension", nameof(shape));

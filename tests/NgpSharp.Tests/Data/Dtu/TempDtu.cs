@@ -52,8 +52,8 @@ public sealed class TempDtu : IDisposable
 
     public void SaveCameras() => Npz.Write(Path.Combine(Root, "cameras_sphere.npz"), Arrays, compressed: true);
 
-    /// <summary>Grey level of view i's image at column x: (10·(i+1) + 20·x)/255 (keep 10·views + 20·width ≤ 255).</summary>
-    public static float ImageLevel(int view, int x) => (10 * (view + 1) + 20 * x) / 255f;
+    /// <summary>Grey level of view i's image at column x: ((10·(i+1) + 20·x) mod 256)/255.</summary>
+    public static float ImageLevel(int view, int x) => (10 * (view + 1) + 20 * x) % 256 / 255f;
 
     public void WriteImage(string relative, int view)
     {

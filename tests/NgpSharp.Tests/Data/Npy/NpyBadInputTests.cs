@@ -122,6 +122,14 @@ public class NpyBadInputTests
     }
 
     [Fact]
+    public void HugeDimensionsWithAZeroAreAnEmptyArray()
+    {
+        var a = Npy.Read(new MemoryStream(NpyBytes("{'descr': '<f8', 'fortran_order': True, 'shape': (2000000000, 2000000000, 0), }", [])), "empty.npy");
+        Assert.Equal([2000000000, 2000000000, 0], a.Shape);
+        Assert.Equal(0, a.Length);
+    }
+
+    [Fact]
     public void DataBeyondTheShapeIsAnError()
     {
         var bytes = NpyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", new byte[12]);
