@@ -51,7 +51,7 @@ public static class SdfParityChecks
         yield return GridJacobian(new HashGridParityChecks.GridSpec(3, 2), 3001, GradientMode.Overwrite);
         yield return GridJacobian(new HashGridParityChecks.GridSpec(3, 4, Interpolation: GridInterpolation.Smoothstep, ActiveLevels: 5), 3001, GradientMode.Accumulate);
         yield return GridJacobian(new HashGridParityChecks.GridSpec(2, 8, 6, 12, 8, 2.0, GridType.Dense), 2001, GradientMode.Overwrite);
-        yield return GridJacobian(new HashGridParityChecks.GridSpec(3, 2, Alignment: 8), 1000, GradientMode.Overwrite);
+        yield return GridJacobian(new HashGridParityChecks.GridSpec(3, 2, 7, Alignment: 8), 1000, GradientMode.Overwrite);
     }
 
     enum Mode { NoGradient, GradientNoLoss, Eikonal }
