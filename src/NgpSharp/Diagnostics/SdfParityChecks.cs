@@ -20,7 +20,8 @@ namespace NgpSharp.Diagnostics;
 /// summation order in the MLP dot products and weight-gradient chunks (~1e-6), and fp32 atomics in the grid's
 /// gradient (a few ulps of each entry's running sum). The σ'' = β·σ'(1 − σ') term (up to β/4 = 25) amplifies the
 /// pre-activation's rounding, still ~1e-6 relative. Finite differences divide sdf differences by 2·eps = 2e-3, so
-/// their ∇ carries ~1e-7/2e-3 of |sdf| per ulp: compared with 1e-3 (measured on the emulator: see the report).
+/// their ∇ carries ~1e-7/2e-3 of |sdf| per ulp: compared with 1e-3. Measured on the host emulator: analytic checks
+/// 1.5e-7 to 3.5e-7, finite differences 3.1e-5 (softplus) and 3e-7 (ReLU), grid Jacobian 0 (same order as the CPU).
 /// </remarks>
 public static class SdfParityChecks
 {

@@ -44,7 +44,8 @@ public sealed partial class HashGrid<T>
     /// dL/dθ for L = Σ_b ⟨dLdOutput[b], y(x_b)⟩ + ⟨jacobianCotangent[b], J(x_b)·direction[b]⟩: the ordinary backward
     /// plus the gradient of a term that uses the grid's Jacobian (the double backward of an input gradient).
     /// input, direction: [B, d]; dLdOutput, jacobianCotangent: [B, OutputWidth]. Each level is summed by one thread
-    /// in sample order (deterministic). Linear or Smoothstep interpolation only.
+    /// in sample order (deterministic). Linear or Smoothstep interpolation only. CUDA: fp32 atomics (not
+    /// bit-reproducible) and fp32 parameters whatever <see cref="ParameterPrecision"/> says.
     /// </summary>
     public void BackwardWithJacobian(DeviceMatrix<T> input, DeviceMatrix<T> dLdOutput, DeviceMatrix<T> direction,
         DeviceMatrix<T> jacobianCotangent, GradientMode paramGradients = GradientMode.Overwrite)
