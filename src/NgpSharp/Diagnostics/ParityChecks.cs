@@ -14,5 +14,6 @@ public static class ParityChecks
             .Concat(MarchParityChecks.Checks())
             .Concat(NerfParityChecks.Checks())
             .Concat(NeusParityChecks.Checks())
+            .Concat(SdfParityChecks.Checks())
             .Concat(NerfDeviceParityChecks.Checks());
 }

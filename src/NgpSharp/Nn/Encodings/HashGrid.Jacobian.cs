@@ -5,7 +5,7 @@ namespace NgpSharp.Nn.Encodings;
 
 // Second-order support for surface networks (NeuS): the grid's Jacobian J(x) = ∂y/∂x is linear in the parameters θ,
 // so a loss that uses J (an eikonal term on an analytic normal) has a parameter gradient computed by the same
-// corner sums as the forward pass. CPU only for now; a CUDA twin would go beside it as HashGrid.Jacobian.Cuda.cs.
+// corner sums as the forward pass. The CUDA twin (T = float) is HashGrid.Jacobian.Cuda.cs + HashGridJacobian.cu.
 public sealed partial class HashGrid<T>
 {
     /// <summary>
@@ -16,6 +16,7 @@ public sealed partial class HashGrid<T>
     public void JacobianVectorProduct(DeviceMatrix<T> input, DeviceMatrix<T> direction, DeviceMatrix<T> output)
     {
         CheckJacobianCall(input, direction, output, "output", nameof(JacobianVectorProduct));
+        if (Backend.Kind == BackendKind.Cuda) { JacobianVectorProductCuda(input, direction, output); return; }
         var (x, xOff) = Host(input.Data);
         var (v, vOff) = Host(direction.Data);
         var (y, yOff) = Host(output.Data);
@@ -43,7 +44,8 @@ public sealed partial class HashGrid<T>
     /// dL/dθ for L = Σ_b ⟨dLdOutput[b], y(x_b)⟩ + ⟨jacobianCotangent[b], J(x_b)·direction[b]⟩: the ordinary backward
     /// plus the gradient of a term that uses the grid's Jacobian (the double backward of an input gradient).
     /// input, direction: [B, d]; dLdOutput, jacobianCotangent: [B, OutputWidth]. Each level is summed by one thread
-    /// in sample order (deterministic). Linear or Smoothstep interpolation only.
+    /// in sample order (deterministic). Linear or Smoothstep interpolation only. CUDA: fp32 atomics (not
+    /// bit-reproducible) and fp32 parameters whatever <see cref="ParameterPrecision"/> says.
     /// </summary>
     public void BackwardWithJacobian(DeviceMatrix<T> input, DeviceMatrix<T> dLdOutput, DeviceMatrix<T> direction,
         DeviceMatrix<T> jacobianCotangent, GradientMode paramGradients = GradientMode.Overwrite)
@@ -53,6 +55,7 @@ public sealed partial class HashGrid<T>
             throw new ArgumentException($"HashGrid.{nameof(BackwardWithJacobian)}: jacobianCotangent is {jacobianCotangent}, expected [{input.Rows}, {OutputWidth}]");
         if (paramGradients == GradientMode.Ignore) return;
         if (Gradients.IsEmpty) throw new InvalidOperationException("HashGrid: parameter gradients requested before SetParams");
+        if (Backend.Kind == BackendKind.Cuda) { BackwardWithJacobianCuda(input, dLdOutput, direction, jacobianCotangent, paramGradients); return; }
         var (x, xOff) = Host(input.Data);
         var (v, vOff) = Host(direction.Data);
         var (dy, dyOff) = Host(dLdOutput.Data);
@@ -76,7 +79,6 @@ public sealed partial class HashGrid<T>
 
     void CheckJacobianCall(DeviceMatrix<T> input, DeviceMatrix<T> direction, DeviceMatrix<T> perFeature, string perFeatureName, string op)
     {
-        if (Backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"HashGrid.{op} runs on the CPU only (got {Backend.Kind})");
         if (Interpolation == GridInterpolation.Nearest)
             throw new NotSupportedException($"HashGrid.{op}: Nearest interpolation has no Jacobian (use Linear or Smoothstep)");
         if (Params.IsEmpty) throw new InvalidOperationException($"HashGrid.{op}: SetParams has not been called");

@@ -17,8 +17,9 @@ namespace NgpSharp.Nn.Sdf;
 /// Parameters (one flat span): the MLP first — V₁ [n, in], (weight norm: g₁ [n]), b₁ [n], V₂ [F, n], (g₂ [F]), b₂ [F] —
 /// then the grid's tables. With weight norm a row of W is g·v/‖v‖ (torch.nn.utils.weight_norm, dim 0).
 /// Positions are inputs, not trained: Backward computes no dL/dx.
-/// CPU only, generic T (float for work, double for finite-difference tests); the CPU passes are in
-/// SdfNetwork.Cpu.cs, and a CUDA twin would sit beside them as SdfNetwork.Cuda.cs. Not thread-safe (module scratch).
+/// CPU: generic T (float for work, double for finite-difference tests), passes in SdfNetwork.Cpu.cs. CUDA: T = float
+/// only, passes in SdfNetwork.Cuda.cs (kernels SdfNetwork.cu, the grid's HashGrid.cu and HashGridJacobian.cu).
+/// Not thread-safe (module scratch).
 /// </remarks>
 public sealed partial class SdfNetwork<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -31,7 +32,8 @@ public sealed partial class SdfNetwork<T> : IDisposable where T : unmanaged, IFl
     {
         Backend = backend ?? throw new ArgumentNullException(nameof(backend));
         Settings = settings ?? throw new ArgumentNullException(nameof(settings));
-        if (backend.Kind != BackendKind.Cpu) throw new NotSupportedException($"SdfNetwork runs on the CPU backend only for now (got {backend.Kind})");
+        if (backend.Kind == BackendKind.Cuda && typeof(T) != typeof(float))
+            throw new NotSupportedException($"CUDA kernels run in float; use SdfNetwork<float> (got SdfNetwork<{typeof(T).Name}>)");
         if (!(settings.Radius > 0)) throw new ArgumentOutOfRangeException(nameof(settings), settings.Radius, "Radius must be > 0");
         if (settings.FeatureDim < 1) throw new ArgumentOutOfRangeException(nameof(settings), settings.FeatureDim, "FeatureDim must be ≥ 1");
         if (settings.Neurons < 1) throw new ArgumentOutOfRangeException(nameof(settings), settings.Neurons, "Neurons must be ≥ 1");
@@ -115,14 +117,14 @@ public sealed partial class SdfNetwork<T> : IDisposable where T : unmanaged, IFl
     public void InitializeParams(ref Rng rng, DeviceSpan<T> parameters)
     {
         if (parameters.Length != ParamCount) throw new ArgumentException($"SdfNetwork has {ParamCount} parameters; got a view of {parameters.Length}");
-        var p = parameters.AsSpan();
+        var p = new T[_mlpParams];   // drawn on the host, then copied (the span may live on a device)
         var layout = Layout;
         var s = Settings;
         for (int layer = 0; layer < 2; layer++)
         {
             bool last = layer == 1;
             int fanIn = last ? _hidden : _in, fanOut = last ? _out : _hidden;
-            var v = p.Slice((int)(last ? layout.V2 : layout.V1), fanOut * fanIn);
+            var v = p.AsSpan((int)(last ? layout.V2 : layout.V1), fanOut * fanIn);
             for (int o = 0; o < fanOut; o++)
                 for (int i = 0; i < fanIn; i++)
                 {
@@ -132,14 +134,15 @@ public sealed partial class SdfNetwork<T> : IDisposable where T : unmanaged, IFl
                     else value = i < 3 ? Math.Sqrt(2) / Math.Sqrt(fanOut) * Normal(ref rng) : 0;
                     v[o * fanIn + i] = T.CreateChecked(value);
                 }
-            var b = p.Slice((int)(last ? layout.B2 : layout.B1), fanOut);
+            var b = p.AsSpan((int)(last ? layout.B2 : layout.B1), fanOut);
             b.Fill(last && s.SphereInit ? T.CreateChecked(-s.SphereInitRadius) : T.Zero);
             if (s.WeightNorm)
             {
-                var g = p.Slice((int)(last ? layout.G2 : layout.G1), fanOut);
+                var g = p.AsSpan((int)(last ? layout.G2 : layout.G1), fanOut);
                 for (int o = 0; o < fanOut; o++) g[o] = RowNorm(v.Slice(o * fanIn, fanIn));
             }
         }
+        Backend.CopyFromHost<T>(p, parameters.Slice(0, _mlpParams));
         Grid.InitializeParams(ref rng, parameters.Slice(_mlpParams, Grid.ParamCount));
     }
 
@@ -181,7 +184,9 @@ public sealed partial class SdfNetwork<T> : IDisposable where T : unmanaged, IFl
         CheckRows(output, positions.Rows, _out, "output");
         if (gradient is { } g) CheckRows(g, positions.Rows, 3, "gradient");
         if (Params.IsEmpty) throw new InvalidOperationException("SdfNetwork.Forward: SetParams has not been called");
-        return ForwardCpu(positions, output, gradient, prepareBackward);
+        return Backend.Kind == BackendKind.Cuda
+            ? ForwardCuda(positions, output, gradient, prepareBackward)
+            : ForwardCpu(positions, output, gradient, prepareBackward);
     }
 
     /// <summary>Forward without keeping anything for a backward pass (shapes as <see cref="Forward"/>).</summary>
@@ -202,17 +207,24 @@ public sealed partial class SdfNetwork<T> : IDisposable where T : unmanaged, IFl
     {
         ArgumentNullException.ThrowIfNull(ctx);
         if (ctx.IsDisposed) throw new ObjectDisposedException(nameof(ctx), "Backward needs the context of its Forward, not disposed yet");
-        if (ctx is not Context c || !ReferenceEquals(c.Owner, this))
+        var (owner, points, hasGradient) = ctx switch
+        {
+            Context c => (c.Owner, c.Points, c.HasGradient),
+            CudaContext c => (c.Owner, c.Points, c.HasGradient),
+            _ => (null, 0, false),
+        };
+        if (!ReferenceEquals(owner, this))
             throw new ArgumentException("SdfNetwork.Backward needs the context of this network's Forward with prepareBackward: true", nameof(ctx));
-        CheckRows(dLdOutput, c.Points, _out, "dLdOutput");
+        CheckRows(dLdOutput, points, _out, "dLdOutput");
         if (dLdGradient is { } dg)
         {
-            CheckRows(dg, c.Points, 3, "dLdGradient");
-            if (!c.HasGradient) throw new ArgumentException("SdfNetwork.Backward: dLdGradient given but Forward computed no gradient", nameof(dLdGradient));
+            CheckRows(dg, points, 3, "dLdGradient");
+            if (!hasGradient) throw new ArgumentException("SdfNetwork.Backward: dLdGradient given but Forward computed no gradient", nameof(dLdGradient));
         }
         if (paramGradients == GradientMode.Ignore) return;
         if (Gradients.IsEmpty) throw new InvalidOperationException("SdfNetwork.Backward: SetParams has not been called");
-        BackwardCpu(c, dLdOutput, dLdGradient, paramGradients);
+        if (ctx is CudaContext cudaContext) BackwardCuda(cudaContext, dLdOutput, dLdGradient, paramGradients);
+        else BackwardCpu((Context)ctx, dLdOutput, dLdGradient, paramGradients);
     }
 
     void CheckRows(DeviceMatrix<T> m, int rows, int cols, string name)
