@@ -41,6 +41,8 @@ public static class YamlConfig
         catch (YamlException e) { throw new ConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {InnermostMessage(e)}", e); }
         // YamlDotNet 16 throws this (without a position) for some malformed input, e.g. an unclosed flow list.
         catch (InvalidOperationException e) { throw new ConfigException($"{source}: invalid YAML (an unclosed [ or {{ ?): {e.Message}", e); }
+        // ... and this for a stray event, e.g. a document marker inside a mapping ("The current event is of an unsupported type").
+        catch (ArgumentException e) { throw new ConfigException($"{source}: invalid YAML: {e.Message}", e); }
         if (stream.Documents.Count == 0) return new ConfigMapping { Mark = new(source, 1, 1) };
         if (stream.Documents.Count > 1) throw new ConfigException($"{source}: expected one YAML document, found {stream.Documents.Count}");
         var root = Convert(stream.Documents[0].RootNode, source, "");
