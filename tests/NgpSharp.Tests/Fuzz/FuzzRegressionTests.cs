@@ -57,7 +57,19 @@ public sealed class FuzzRegressionTests
     {
         var e = Assert.Throws<ConfigException>(() => YamlConfig.Parse(yaml, "bad.yaml"));
         Assert.StartsWith("bad.yaml", e.Message);
-        Assert.IsType<ArgumentException>(e.InnerException);   // what YamlDotNet threw before the fix
+    }
+
+    [Theory]
+    [InlineData("[", "")]
+    [InlineData("a:\n", "  ")]
+    [InlineData("- ", "")]
+    public void Yaml_DeepNesting_IsAConfigExceptionNotAStackOverflow(string open, string indentPerLevel)
+    {
+        // YamlStream loads recursively: 5000 levels overflowed the stack and killed the process.
+        string yaml = string.Concat(Enumerable.Range(0, 5000).Select(i => string.Concat(Enumerable.Repeat(indentPerLevel, i)) + open));
+        var e = Assert.Throws<ConfigException>(() => YamlConfig.Parse(yaml, "deep.yaml"));
+        Assert.StartsWith("deep.yaml", e.Message);
+        YamlConfig.Parse("a: " + new string('[', 60) + new string(']', 60), "ok.yaml");   // 61 levels: fine
     }
 
     [Theory]
