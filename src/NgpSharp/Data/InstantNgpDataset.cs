@@ -187,7 +187,9 @@ public static class InstantNgpDataset
             : throw new DatasetException($"{where}: {key} = {v.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range");
         float cx = Single("cx", Get("cx", 0.5 * img.FileWidth)), cy = Single("cy", Get("cy", 0.5 * img.FileHeight));
         var distortion = new LensDistortion(Single("k1", Get("k1", 0)), Single("k2", Get("k2", 0)), Single("p1", Get("p1", 0)), Single("p2", Get("p2", 0)));
-        return new Camera(img.FileWidth, img.FileHeight, Single("focal length x", focal.X), Single("focal length y", focal.Y), cx, cy,
+        float FocalLength(string key, double v) => Single(key, v) is var f && f > 0 ? f      // 1e-320 is positive but 0 as a float
+            : throw new DatasetException($"{where}: {key} = {v.ToString(System.Globalization.CultureInfo.InvariantCulture)} is too small");
+        return new Camera(img.FileWidth, img.FileHeight, FocalLength("focal length x", focal.X), FocalLength("focal length y", focal.Y), cx, cy,
             pose.X, pose.Y, pose.Z, pose.T, distortion);
     }
 
