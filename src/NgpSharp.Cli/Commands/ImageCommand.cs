@@ -2,6 +2,7 @@ using System.Globalization;
 using NgpSharp.Config;
 using NgpSharp.Imaging;
 using NgpSharp.Resources;
+using NgpSharp.Systems;
 using NgpSharp.Systems.Image;
 
 namespace NgpSharp.Cli.Commands;
@@ -59,8 +60,25 @@ public static class ImageCommand
             $"final PSNR {result.Psnr:F2} dB · loss {result.Loss:E3} · {ProgressBar.Si(result.SamplesPerSecond)} samples/s · {result.TrainingTime.TotalSeconds:F1} s of training · {result.ParamCount} parameters"));
         if (result.SkippedSteps > 0) Console.WriteLine($"warning: {result.SkippedSteps} steps had NaN/Inf and were skipped");
         bool snapshots = s.SnapshotEvery > 0 && s.Steps >= s.SnapshotEvery;
-        Console.WriteLine($"wrote {result.FinalImagePath}, {result.MetricsPath}" + (snapshots ? $" and step-*.png snapshots in {s.Out}" : ""));
+        string report = WriteReport(picture, pictureName, s, result, backend);
+        Console.WriteLine($"wrote {result.FinalImagePath}, {result.MetricsPath}, {report}" + (snapshots ? $" and step-*.png snapshots in {s.Out}" : ""));
         return 0;
+    }
+
+    /// <summary>reference.png (the picture as learned) beside final.png, and report.html in the output folder.</summary>
+    static string WriteReport(Imaging.Image picture, string pictureName, Settings s, ImageLearningResult result, Compute.Backend backend)
+    {
+        Png.Write(Path.Combine(s.Out, "reference.png"), picture);
+        var inv = CultureInfo.InvariantCulture;
+        return RunReport.Write(s.Out, new RunReportInfo
+        {
+            Title = $"ngp image {pictureName}",
+            Device = backend.Description,
+            Metrics = [("PSNR (dB)", result.Psnr.ToString("F3", inv)), ("final loss", result.Loss.ToString("G6", inv)), ("parameters", result.ParamCount.ToString(inv))],
+            Timings = [("training seconds", result.TrainingTime.TotalSeconds.ToString("F2", inv)), ("steps", s.Steps.ToString(inv)),
+                ("batch", s.Batch.ToString(inv)), ("samples per second", result.SamplesPerSecond.ToString("G4", inv))],
+            Images = [new ReportImagePair($"{pictureName}, step {s.Steps}", "final.png", "reference.png")],
+        });
     }
 
     static string DefaultOutDir(string picture) =>

@@ -38,6 +38,7 @@ public static class TestCommand
 
         string testDir = ResetFolder(run.SaveSubdir("test"));
         string depthDir = ResetFolder(run.SaveSubdir("test_depth"));
+        string truthDir = ResetFolder(run.SaveSubdir("test_gt"));
         var bar = new ProgressBar(quiet);
         var clock = Stopwatch.StartNew();
         double psnrSum = 0, ssimSum = 0;
@@ -53,6 +54,7 @@ public static class TestCommand
             string name = i.ToString("D3", CultureInfo.InvariantCulture) + ".png";
             Png.Write(Path.Combine(testDir, name), render.Colour);
             Png.Write(Path.Combine(depthDir, name), DepthImage(render, frame.Width, frame.Height));
+            Png.Write(Path.Combine(truthDir, name), truth);
             bar.Report(i + 1, test.Count, clock.Elapsed, string.Create(CultureInfo.InvariantCulture, $"PSNR {psnrSum / (i + 1):F2} dB"));
         }
         bar.Finish();
@@ -61,18 +63,21 @@ public static class TestCommand
         string video = WriteOrbit(trainer, test, settings.Renderer, background, run);
         var metrics = new JsonObject
         {
+            ["device"] = backend.Description,
             ["checkpoint"] = Path.GetFileName(checkpoint), ["step"] = trainer.StepCount, ["split"] = test.Split,
             ["count"] = test.Count, ["width"] = test.Width, ["height"] = test.Height,
             ["psnr"] = Math.Round(psnrSum / test.Count, 4), ["ssim"] = Math.Round(ssimSum / test.Count, 5),
             ["render_seconds"] = Math.Round(renderSeconds, 3), ["seconds_per_view"] = Math.Round(renderSeconds / test.Count, 4),
             ["samples_per_view"] = samples / test.Count, ["video"] = Path.GetRelativePath(run.Root, video),
         };
+        if (TrainCommand.ReadMetricsJson(run)["train"] is JsonObject train) metrics["train"] = train.DeepClone();   // keep the training timings
         AtomicFile.WriteAllText(run.MetricsJsonPath, metrics.ToJsonString(new() { WriteIndented = true }) + "\n");
+        string report = RunReport.Write(run.Root);
         if (!quiet)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"test PSNR {psnrSum / test.Count:F2} dB · SSIM {ssimSum / test.Count:F4} over {test.Count} views ({renderSeconds / test.Count:F2} s/view) at step {trainer.StepCount}"));
-            Console.WriteLine($"wrote {testDir}, {depthDir}, {video}, {run.MetricsJsonPath}");
+            Console.WriteLine($"wrote {testDir}, {truthDir}, {depthDir}, {video}, {run.MetricsJsonPath}, {report}");
         }
         return 0;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using NgpSharp.Compute;
 using NgpSharp.Config;
 using NgpSharp.Systems;
@@ -77,6 +78,8 @@ public static class TrainCommand
         string ckpt = Checkpoint(trainer, run, t.KeepCheckpoints);
         double seconds = clock.Elapsed.TotalSeconds;
         long steps = trainer.StepCount - startStep;
+        WriteTrainTimings(run, backend, trainer.StepCount, steps, seconds, total.Timings);
+        string report = RunReport.Write(run.Root);
         if (!quiet)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -86,10 +89,35 @@ public static class TrainCommand
                 Console.WriteLine(FormattableString.Invariant(
                     $"time per step: grid {p.Grid / steps * 1e3:F1} ms · rays {p.Rays / steps * 1e3:F1} · march {p.March / steps * 1e3:F1} · forward {p.Forward / steps * 1e3:F1} · render+loss {p.Render / steps * 1e3:F1} · backward {p.Backward / steps * 1e3:F1} · optimizer {p.Optimizer / steps * 1e3:F1}"));
             if (trainer.SkippedSteps > 0) Console.WriteLine($"warning: {trainer.SkippedSteps} steps had NaN/Inf and were skipped");
-            Console.WriteLine($"wrote {run.ParsedConfigPath}, {run.MetricsCsvPath}, {ckpt}");
+            Console.WriteLine($"wrote {run.ParsedConfigPath}, {run.MetricsCsvPath}, {ckpt}, {report}");
             Console.WriteLine($"next: ngp test --run {run.Root}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Records this training session's timings under "train" in metrics.json (other keys, e.g. an earlier test's
+    /// metrics, are kept) so that the report shows them after `ngp test` rewrites the page.
+    /// </summary>
+    static void WriteTrainTimings(RunDirectory run, Backend backend, long step, long steps, double seconds, NerfStepTimings p)
+    {
+        var json = ReadMetricsJson(run);
+        double perStep = steps > 0 ? 1e3 / steps : 0;
+        json["train"] = new JsonObject
+        {
+            ["step"] = step, ["steps"] = steps, ["seconds"] = Math.Round(seconds, 3),
+            ["seconds_per_step"] = steps > 0 ? Math.Round(seconds / steps, 5) : 0, ["device"] = backend.Description,
+            ["grid_ms_per_step"] = Math.Round(p.Grid * perStep, 3), ["march_ms_per_step"] = Math.Round(p.March * perStep, 3),
+            ["forward_ms_per_step"] = Math.Round(p.Forward * perStep, 3), ["backward_ms_per_step"] = Math.Round(p.Backward * perStep, 3),
+        };
+        AtomicFile.WriteAllText(run.MetricsJsonPath, json.ToJsonString(new() { WriteIndented = true }) + "\n");
+    }
+
+    /// <summary>metrics.json as an object, or an empty one when it is missing or not a JSON object.</summary>
+    internal static JsonObject ReadMetricsJson(RunDirectory run)
+    {
+        try { return File.Exists(run.MetricsJsonPath) && JsonNode.Parse(File.ReadAllText(run.MetricsJsonPath)) is JsonObject o ? o : new JsonObject(); }
+        catch (System.Text.Json.JsonException) { return new JsonObject(); }
     }
 
     static string Checkpoint(NerfTrainer trainer, RunDirectory run, int keep)

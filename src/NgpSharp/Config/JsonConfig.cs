@@ -32,10 +32,35 @@ public readonly struct JsonConfig
     public static JsonConfig Parse(string json, string source)
     {
         JsonNode? node;
-        try { node = JsonNode.Parse(json, NodeOptions, DocOptions); }
+        try
+        {
+            using (var doc = JsonDocument.Parse(json, DocOptions)) CheckUniqueKeys(doc.RootElement, source, "");
+            node = JsonNode.Parse(json, NodeOptions, DocOptions);
+        }
         catch (JsonException e) { throw new ConfigException($"{source}: invalid JSON at line {e.LineNumber + 1}: {e.Message}", e); }
         if (node is not JsonObject obj) throw new ConfigException($"{source}: expected a JSON object at the top level");
         return new JsonConfig(obj);
+    }
+
+    /// <summary>
+    /// Keys are case-insensitive, so "otype" and "OType" in one object are the same key twice: an error naming it
+    /// (JsonObject would otherwise throw a bare ArgumentException on first use).
+    /// </summary>
+    static void CheckUniqueKeys(JsonElement e, string source, string path)
+    {
+        if (e.ValueKind == JsonValueKind.Array)
+        {
+            int i = 0;
+            foreach (var item in e.EnumerateArray()) CheckUniqueKeys(item, source, $"{path}[{i++}]");
+        }
+        if (e.ValueKind != JsonValueKind.Object) return;
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var p in e.EnumerateObject())
+        {
+            string key = path.Length == 0 ? p.Name : $"{path}.{p.Name}";
+            if (!seen.Add(p.Name)) throw new ConfigException($"{source}: duplicate key \"{key}\" (keys are case-insensitive)");
+            CheckUniqueKeys(p.Value, source, key);
+        }
     }
 
     /// <summary>Reads and parses a JSON file.</summary>

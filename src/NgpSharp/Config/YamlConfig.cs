@@ -1,5 +1,6 @@
 using System.Globalization;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace NgpSharp.Config;
@@ -37,10 +38,16 @@ public static class YamlConfig
     public static ConfigMapping Parse(string yaml, string source)
     {
         var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
+        try
+        {
+            CheckDepth(yaml, source);
+            stream.Load(new StringReader(yaml));
+        }
         catch (YamlException e) { throw new ConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {InnermostMessage(e)}", e); }
         // YamlDotNet 16 throws this (without a position) for some malformed input, e.g. an unclosed flow list.
         catch (InvalidOperationException e) { throw new ConfigException($"{source}: invalid YAML (an unclosed [ or {{ ?): {e.Message}", e); }
+        // ... and this for a stray event, e.g. a document marker inside a mapping ("The current event is of an unsupported type").
+        catch (ArgumentException e) { throw new ConfigException($"{source}: invalid YAML: {e.Message}", e); }
         if (stream.Documents.Count == 0) return new ConfigMapping { Mark = new(source, 1, 1) };
         if (stream.Documents.Count > 1) throw new ConfigException($"{source}: expected one YAML document, found {stream.Documents.Count}");
         var root = Convert(stream.Documents[0].RootNode, source, "");
@@ -50,6 +57,29 @@ public static class YamlConfig
             ConfigScalar { Kind: ScalarKind.Null } => new ConfigMapping { Mark = root.Mark },
             _ => throw new ConfigException($"{root.Mark}: expected a mapping (key: value) at the top level"),
         };
+    }
+
+    /// <summary>Deepest nesting of mappings and sequences accepted (YamlStream loads recursively: deeper input overflows the stack).</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Walks the parser's events (no recursion) and refuses nesting deeper than <see cref="MaxDepth"/>.</summary>
+    static void CheckDepth(string yaml, string source)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        int depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case MappingStart or SequenceStart:
+                    if (++depth > MaxDepth)
+                        throw new ConfigException($"{source}:{parser.Current.Start.Line}:{parser.Current.Start.Column}: nesting deeper than {MaxDepth} levels");
+                    break;
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     static string InnermostMessage(Exception e)

@@ -182,9 +182,14 @@ public static class InstantNgpDataset
             ?? throw new DatasetException($"{where}: no focal length (fl_x/fl_y, camera_angle_x/y or x_fov/y_fov) in the frame or the file");
         double Get(string key, double fallback) =>
             TransformsJson.OptionalNumber(frame, key, where) ?? TransformsJson.OptionalNumber(json, key, where) ?? fallback;
-        double cx = Get("cx", 0.5 * img.FileWidth), cy = Get("cy", 0.5 * img.FileHeight);
-        var distortion = new LensDistortion((float)Get("k1", 0), (float)Get("k2", 0), (float)Get("p1", 0), (float)Get("p2", 0));
-        return new Camera(img.FileWidth, img.FileHeight, (float)focal.X, (float)focal.Y, (float)cx, (float)cy,
+        // Values beyond float's range (1e308) would become ±∞ in the camera: refuse them here, naming the key.
+        float Single(string key, double v) => float.IsFinite((float)v) ? (float)v
+            : throw new DatasetException($"{where}: {key} = {v.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range");
+        float cx = Single("cx", Get("cx", 0.5 * img.FileWidth)), cy = Single("cy", Get("cy", 0.5 * img.FileHeight));
+        var distortion = new LensDistortion(Single("k1", Get("k1", 0)), Single("k2", Get("k2", 0)), Single("p1", Get("p1", 0)), Single("p2", Get("p2", 0)));
+        float FocalLength(string key, double v) => Single(key, v) is var f && f > 0 ? f      // 1e-320 is positive but 0 as a float
+            : throw new DatasetException($"{where}: {key} = {v.ToString(System.Globalization.CultureInfo.InvariantCulture)} is too small");
+        return new Camera(img.FileWidth, img.FileHeight, FocalLength("focal length x", focal.X), FocalLength("focal length y", focal.Y), cx, cy,
             pose.X, pose.Y, pose.Z, pose.T, distortion);
     }
 

@@ -197,7 +197,7 @@ internal sealed class PngDecoder
                 got += n;
             }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException)   // zlib reports some corrupt streams as ZLibException (an IOException)
         {
             throw new ImageFormatException($"{_source}: corrupt zlib data in IDAT ({e.Message})", e);
         }

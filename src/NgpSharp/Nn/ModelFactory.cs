@@ -25,7 +25,11 @@ public static class ModelFactory
         var enc = EncodingFactory.Create<T>(backend, inputDims, encoding);
         enc.SetAlignment(Mlp<T>.InputAlignmentFor(network));
         var net = CreateNetwork<T>(backend, enc.OutputWidth, outputDims, network);
-        return new NetworkWithInputEncoding<T>(enc, net);
+        var model = new NetworkWithInputEncoding<T>(enc, net);
+        // One buffer holds all parameters: more than an array can hold is a config error, not an OutOfMemoryException.
+        if (model.ParamCount > Array.MaxLength)
+            throw new ConfigException($"{encoding.Path}/{network.Path}: the model would have {model.ParamCount} parameters ({enc.ParamCount} in the encoding, {net.ParamCount} in the network), more than the {Array.MaxLength} one buffer can hold; reduce the hash table size, n_levels, n_neurons or n_hidden_layers");
+        return model;
     }
 
     /// <summary>A trainer for a whole tiny-cuda-nn config (its "loss" and "optimizer" blocks default to L2 and Adam).</summary>

@@ -76,6 +76,11 @@ public class CliTests
             Assert.Contains("final PSNR", output);
             Assert.True(File.Exists(Path.Combine(dir, "final.png")));
             Assert.True(File.Exists(Path.Combine(dir, "metrics.csv")));
+            Assert.True(File.Exists(Path.Combine(dir, "reference.png")));
+            string report = File.ReadAllText(Path.Combine(dir, "report.html"));
+            Assert.Contains("src=\"final.png\"", report);
+            Assert.Contains("src=\"reference.png\"", report);
+            Assert.Contains("data-series=\"loss\"", report);
         }
         finally { Directory.Delete(dir, true); }
     }

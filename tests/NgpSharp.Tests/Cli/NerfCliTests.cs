@@ -39,11 +39,17 @@ public sealed class NerfCliTests : IDisposable
         Assert.Equal(["4", "8", "12"], csv.Skip(1).Select(l => l.Split(',')[0]));
         Assert.Equal(["step-000005.ckpt", "step-000010.ckpt", "step-000012.ckpt"],
             Directory.GetFiles(Path.Combine(run, "ckpt")).Select(Path.GetFileName).Order());
+        Assert.Contains("data-series=\"loss\" data-points=\"3\"", File.ReadAllText(Path.Combine(run, "report.html")));
 
         (code, output, error) = Ngp("test", "--run", run, "--device", "cpu", "--quiet");
         Assert.True(code == 0, error + output);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"{i:D3}.png"), Directory.GetFiles(Path.Combine(run, "save", "test")).Select(Path.GetFileName).Order());
         Assert.Equal(10, Directory.GetFiles(Path.Combine(run, "save", "test_depth")).Length);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"{i:D3}.png"), Directory.GetFiles(Path.Combine(run, "save", "test_gt")).Select(Path.GetFileName).Order());
+        string report = File.ReadAllText(Path.Combine(run, "report.html"));
+        Assert.Contains("src=\"save/test/000.png\"", report);
+        Assert.Contains("src=\"save/test_gt/000.png\"", report);
+        Assert.Contains("train seconds", report);   // training timings survive the test's metrics.json
         var first = NgpSharp.Imaging.Png.Read(Path.Combine(run, "save", "test", "000.png"));
         Assert.Equal((25, 25), (first.Width, first.Height));
         Assert.True(File.Exists(Path.Combine(run, "save", "video.gif")) || File.Exists(Path.Combine(run, "save", "video.mp4")));

@@ -125,6 +125,8 @@ public sealed class ColmapModel
             throw new ColmapFormatException($"{where}: image {id} (\"{name}\") has a quaternion of length {norm:G6} (expected 1)");
         for (int i = 0; i < 4; i++) q[i] /= norm;
         if (name.Length == 0) throw new ColmapFormatException($"{where}: image {id} has an empty name");
+        if (name.AsSpan().IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
+            throw new ColmapFormatException($"{where}: image {id} has a name with a character that cannot be in a file name (NUL or control): \"{name.Replace("\0", "\\0")}\"");
         return new ColmapImage(id, q, t, cameraId, name, xy, ids);
     }
 

@@ -74,6 +74,11 @@ public static class ColmapToNerf
         foreach (var m in poses) for (int r = 0; r < 3; r++) m[r, 3] *= scale;
         for (int r = 0; r < 3; r++) for (int c = 0; c < 4; c++) worldFromColmap[r, c] *= scale;
 
+        // Finite but huge inputs (t = 1e308) overflow the centring and scaling: refuse rather than write NaN poses.
+        for (int i = 0; i < poses.Count; i++)
+            foreach (double v in poses[i])
+                if (!double.IsFinite(v))
+                    throw new ColmapFormatException($"{where}: image {images[i].Id} (\"{images[i].Name}\"): the pose overflows during conversion (t = ({string.Join(", ", images[i].Tvec)})); the model's coordinates are out of range");
         bool shared = intrinsics.Count == 1;
         var outDir = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
         var frames = images.Select((im, i) => new NerfFrame(

@@ -69,6 +69,9 @@ public sealed partial class Mlp<T> : Network<T> where T : unmanaged, IFloatingPo
         for (int l = 0; l < LayerCount; l++) _offsets[l + 1] = _offsets[l] + (long)_widths[l] * _widths[l + 1];
     }
 
+    /// <summary>The most hidden layers a config may ask for (tiny-cuda-nn's configs use 1–8).</summary>
+    public const int MaxHiddenLayers = 1024;
+
     /// <summary>
     /// Builds an MLP from a tiny-cuda-nn "network" config: otype FullyFusedMLP | MegakernelMLP | CutlassMLP | MLP
     /// (default MLP), n_neurons (default 128), n_hidden_layers (default 5), activation (default ReLU),
@@ -85,6 +88,8 @@ public sealed partial class Mlp<T> : Network<T> where T : unmanaged, IFloatingPo
             throw config.Error("n_neurons", $"FullyFusedMLP supports {string.Join(", ", FullyFusedWidths)} neurons, got {neurons} (use CutlassMLP for other widths)");
         int hidden = config.Int("n_hidden_layers", 5);
         if (hidden < 0) throw config.Error("n_hidden_layers", $"must be ≥ 0, got {hidden}");
+        // A layer list of 10^9 entries takes minutes to build before any size check can refuse it.
+        if (hidden > MaxHiddenLayers) throw config.Error("n_hidden_layers", $"must be ≤ {MaxHiddenLayers}, got {hidden}");
         var activation = Activations.Read(config, "activation", Activation.ReLU);
         var outputActivation = Activations.Read(config, "output_activation", Activation.None);
         return new Mlp<T>(backend, inputWidth, outputWidth, neurons, hidden, activation, outputActivation, kind.Name);
