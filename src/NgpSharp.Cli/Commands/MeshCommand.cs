@@ -77,7 +77,7 @@ public static class MeshCommand
     {
         var reference = MeshFile.Read(referencePath);
         var r = MeshMetrics.Compare(mesh, reference);
-        var metrics = File.Exists(run.MetricsJsonPath) ? JsonNode.Parse(File.ReadAllText(run.MetricsJsonPath)) as JsonObject ?? [] : [];
+        var metrics = TrainCommand.ReadMetricsJson(run);
         metrics["mesh_reference"] = Path.GetFullPath(referencePath);
         metrics["chamfer"] = Math.Round(r.Chamfer, 6);
         metrics["precision"] = Math.Round(r.Precision, 5);
@@ -85,6 +85,7 @@ public static class MeshCommand
         metrics["f_score"] = Math.Round(r.FScore, 5);
         metrics["f_score_threshold"] = Math.Round(r.Threshold, 6);
         AtomicFile.WriteAllText(run.MetricsJsonPath, metrics.ToJsonString(new() { WriteIndented = true }) + "\n");
+        RunReport.Write(run.Root);
         if (!quiet)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"against {referencePath}: chamfer {r.Chamfer:G4} · precision {r.Precision:F4} · recall {r.Recall:F4} · F-score {r.FScore:F4} at τ = {r.Threshold:G4} (1% of its diagonal)"));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using NgpSharp.Compute;
 using NgpSharp.Config;
 using NgpSharp.Systems;
@@ -54,14 +55,23 @@ public static class NeusTrainCommand
         bar.Finish();
         if (window.Count > 0) window.WriteTo(metrics, trainer.StepCount, trainer.Optimizer.LearningRate);
         string ckpt = Checkpoint(trainer, run, t.KeepCheckpoints);
+        double seconds = clock.Elapsed.TotalSeconds;
+        long steps = trainer.StepCount - startStep;
+        var json = TrainCommand.ReadMetricsJson(run);
+        json["train"] = new JsonObject
+        {
+            ["step"] = trainer.StepCount, ["steps"] = steps, ["seconds"] = Math.Round(seconds, 3),
+            ["seconds_per_step"] = steps > 0 ? Math.Round(seconds / steps, 5) : 0, ["device"] = backend.Description,
+            ["inv_s"] = Math.Round(last.InvS, 3), ["skipped_steps"] = trainer.SkippedSteps,
+        };
+        AtomicFile.WriteAllText(run.MetricsJsonPath, json.ToJsonString(new() { WriteIndented = true }) + "\n");
+        string report = RunReport.Write(run.Root);
         if (!quiet)
         {
-            double seconds = clock.Elapsed.TotalSeconds;
-            long steps = trainer.StepCount - startStep;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{steps} steps in {seconds:F1} s ({(steps > 0 ? seconds / steps : 0):F3} s/step) · last loss {last.Loss:F4}, batch PSNR {last.Psnr:F2} dB, inv_s {last.InvS:F1}"));
             if (trainer.SkippedSteps > 0) Console.WriteLine($"warning: {trainer.SkippedSteps} steps had NaN/Inf and were skipped");
-            Console.WriteLine($"wrote {run.ParsedConfigPath}, {run.MetricsCsvPath}, {ckpt}");
+            Console.WriteLine($"wrote {run.ParsedConfigPath}, {run.MetricsCsvPath}, {ckpt}, {report}");
             Console.WriteLine($"next: ngp test --run {run.Root} · ngp mesh --run {run.Root}");
         }
         return 0;

@@ -25,20 +25,15 @@ public static class TestCommand
         bool quiet = cl.Flag("quiet");
         cl.RejectUnknown("test");
         var run = RunDirectory.Open(runDir);
-        var settings = YamlConfig.Load<NerfSettings>(run.ParsedConfigPath, cl.Overrides);
         checkpoint ??= run.LatestCheckpoint() ?? throw new FileNotFoundException($"{run.CheckpointDir}: no checkpoint (train first)", run.CheckpointDir);
-        var backend = TrainCommand.SelectBackend(device, quiet);
-        var test = NerfData.Load(settings.Dataset, settings.Dataset.TestSplit);
-
-        using var trainer = new NerfTrainer(settings, test, backend);
-        trainer.Resume(checkpoint);
-        var bgMode = settings.Renderer.TestBackground;
-        bool white = bgMode == NerfTestBackground.White || (bgMode == NerfTestBackground.Auto && (test.WhiteBackground || !test.HasAlpha));
-        var background = white ? (1f, 1f, 1f) : (0f, 0f, 0f);
+        using var renderer = TestRenderers.Open(run, cl.Overrides, checkpoint, device, quiet);
+        var test = renderer.Test;
+        var background = renderer.Background;
 
         string testDir = ResetFolder(run.SaveSubdir("test"));
         string depthDir = ResetFolder(run.SaveSubdir("test_depth"));
         string truthDir = ResetFolder(run.SaveSubdir("test_gt"));
+        string? normalDir = null;
         var bar = new ProgressBar(quiet);
         var clock = Stopwatch.StartNew();
         double psnrSum = 0, ssimSum = 0;
@@ -46,7 +41,7 @@ public static class TestCommand
         for (int i = 0; i < test.Count; i++)
         {
             var frame = test.Frames[i];
-            var render = trainer.Render(frame.Camera, background);
+            var render = renderer.Render(frame.Camera);
             samples += render.Samples;
             var truth = Composite(frame.Image.ToImage(), background);
             psnrSum += ImageMetrics.Psnr(render.Colour, truth);
@@ -55,28 +50,35 @@ public static class TestCommand
             Png.Write(Path.Combine(testDir, name), render.Colour);
             Png.Write(Path.Combine(depthDir, name), DepthImage(render, frame.Width, frame.Height));
             Png.Write(Path.Combine(truthDir, name), truth);
+            if (render.Normal is { } normal) Png.Write(Path.Combine(normalDir ??= ResetFolder(run.SaveSubdir("test_normal")), name), normal);
             bar.Report(i + 1, test.Count, clock.Elapsed, string.Create(CultureInfo.InvariantCulture, $"PSNR {psnrSum / (i + 1):F2} dB"));
         }
         bar.Finish();
         double renderSeconds = clock.Elapsed.TotalSeconds;
+        var backend = renderer.Backend;
 
-        string video = WriteOrbit(trainer, test, settings.Renderer, background, run);
-        var metrics = new JsonObject
-        {
-            ["device"] = backend.Description,
-            ["checkpoint"] = Path.GetFileName(checkpoint), ["step"] = trainer.StepCount, ["split"] = test.Split,
-            ["count"] = test.Count, ["width"] = test.Width, ["height"] = test.Height,
-            ["psnr"] = Math.Round(psnrSum / test.Count, 4), ["ssim"] = Math.Round(ssimSum / test.Count, 5),
-            ["render_seconds"] = Math.Round(renderSeconds, 3), ["seconds_per_view"] = Math.Round(renderSeconds / test.Count, 4),
-            ["samples_per_view"] = samples / test.Count, ["video"] = Path.GetRelativePath(run.Root, video),
-        };
-        if (TrainCommand.ReadMetricsJson(run)["train"] is JsonObject train) metrics["train"] = train.DeepClone();   // keep the training timings
+        string video = WriteOrbit(renderer, run);
+        // Keys of other commands (train timings, mesh metrics) stay; the test's own are replaced.
+        var metrics = TrainCommand.ReadMetricsJson(run);
+        metrics["device"] = backend.Description;
+        metrics["checkpoint"] = Path.GetFileName(checkpoint);
+        metrics["step"] = renderer.Step;
+        metrics["split"] = test.Split;
+        metrics["count"] = test.Count;
+        metrics["width"] = test.Width;
+        metrics["height"] = test.Height;
+        metrics["psnr"] = Math.Round(psnrSum / test.Count, 4);
+        metrics["ssim"] = Math.Round(ssimSum / test.Count, 5);
+        metrics["render_seconds"] = Math.Round(renderSeconds, 3);
+        metrics["seconds_per_view"] = Math.Round(renderSeconds / test.Count, 4);
+        metrics["samples_per_view"] = samples / test.Count;
+        metrics["video"] = video.Length == 0 ? "" : Path.GetRelativePath(run.Root, video);
         AtomicFile.WriteAllText(run.MetricsJsonPath, metrics.ToJsonString(new() { WriteIndented = true }) + "\n");
         string report = RunReport.Write(run.Root);
         if (!quiet)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"test PSNR {psnrSum / test.Count:F2} dB · SSIM {ssimSum / test.Count:F4} over {test.Count} views ({renderSeconds / test.Count:F2} s/view) at step {trainer.StepCount}"));
+                $"test PSNR {psnrSum / test.Count:F2} dB · SSIM {ssimSum / test.Count:F4} over {test.Count} views ({renderSeconds / test.Count:F2} s/view) at step {renderer.Step}"));
             Console.WriteLine($"wrote {testDir}, {truthDir}, {depthDir}, {video}, {run.MetricsJsonPath}, {report}");
         }
         return 0;
@@ -103,7 +105,7 @@ public static class TestCommand
     }
 
     /// <summary>Depth normalised to [0, 1] over the pixels with opacity &gt; 0.5 (near = dark); background black.</summary>
-    static Image DepthImage(NerfRender r, int w, int h)
+    static Image DepthImage(TestView r, int w, int h)
     {
         float lo = float.MaxValue, hi = float.MinValue;
         for (int i = 0; i < r.Depth.Length; i++)
@@ -117,32 +119,39 @@ public static class TestCommand
     }
 
     /// <summary>
-    /// An orbit around the scene centre at the test cameras' mean distance and elevation, with the first test
-    /// camera's intrinsics downscaled by renderer.video_downscale: save/video.mp4 (ffmpeg) or save/video.gif.
+    /// An orbit around the scene centre at the test cameras' mean distance and height, about their mean up vector (Z for
+    /// Blender data, whatever the capture used otherwise), with the first test camera's intrinsics downscaled:
+    /// save/video.mp4 (ffmpeg) or save/video.gif. "" when no frames are asked for.
     /// </summary>
-    static string WriteOrbit(NerfTrainer trainer, NerfDataset test, NerfRendererSettings r, (float, float, float) background, RunDirectory run)
+    static string WriteOrbit(ITestRenderer renderer, RunDirectory run)
     {
-        int frames = r.VideoFrames;
+        var (frames, downscale, fps) = renderer.Video;
+        var test = renderer.Test;
         if (frames == 0) return "";
         var first = test.Frames[0].Camera;
-        var camera = first.Downscaled(Math.Min(r.VideoDownscale, Math.Min(first.Width, first.Height)));
-        var centre = trainer.Scene.Box.Centre;
+        var camera = first.Downscaled(Math.Min(downscale, Math.Min(first.Width, first.Height)));
+        var centre = renderer.SceneCentre;
+        var up = Vector3.Zero;
+        foreach (var f in test.Frames) up += f.Camera.YAxis;
+        up = up.LengthSquared() > 0 ? Vector3.Normalize(up) : Vector3.UnitZ;
+        var side = Vector3.Normalize(Vector3.Cross(up, MathF.Abs(up.X) < 0.9f ? Vector3.UnitX : Vector3.UnitY));
+        var forward = Vector3.Cross(up, side);
         float radius = 0, height = 0;
         foreach (var f in test.Frames)
         {
             var d = f.Camera.Position - centre;
-            radius += new Vector2(d.X, d.Y).Length();
-            height += d.Z;
+            height += Vector3.Dot(d, up);
+            radius += (d - Vector3.Dot(d, up) * up).Length();
         }
         radius /= test.Count; height /= test.Count;
         return VideoWriter.Write(Path.Combine(run.SaveDir, "video"), frames, i =>
         {
             double angle = 2 * Math.PI * i / frames;
-            var position = centre + new Vector3(radius * (float)Math.Cos(angle), radius * (float)Math.Sin(angle), height);
+            var position = centre + radius * ((float)Math.Cos(angle) * side + (float)Math.Sin(angle) * forward) + height * up;
             var z = Vector3.Normalize(position - centre);           // the camera looks down −z, at the centre
-            var x = Vector3.Normalize(Vector3.Cross(Vector3.UnitZ, z));
+            var x = Vector3.Normalize(Vector3.Cross(up, z));
             var y = Vector3.Cross(z, x);
-            return trainer.Render(camera.WithPose(x, y, z, position), background).Colour;
-        }, r.VideoFps);
+            return renderer.Render(camera.WithPose(x, y, z, position)).Colour;
+        }, fps);
     }
 }
