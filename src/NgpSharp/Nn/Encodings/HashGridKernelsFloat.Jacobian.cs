@@ -58,8 +58,10 @@ internal static unsafe partial class HashGridKernelsFloat
         var t = NewDerivativeScratch(stackalloc byte[DerivativeScratchBytes]);
         PrepareDense(level, dims, t.S.CornerOffset);
         Vector256<float>* dx = stackalloc Vector256<float>[4];
+        var prefetcher = NewPrefetcher(stackalloc byte[PrefetcherBytes], level, dims, 2, table);
         for (int i = start; i < vecEnd; i += Lanes)
         {
+            Prefetch(prefetcher, level, dims, smoothstep, xSoa, batch, i + PrefetchSteps * Lanes, vecEnd);
             CornersWithDerivatives(level, dims, smoothstep, xSoa, batch, i, t);
             var dyLo = Avx.LoadVector256(dyPairs + 2 * i);
             var dyHi = Avx.LoadVector256(dyPairs + 2 * i + 8);
@@ -97,8 +99,10 @@ internal static unsafe partial class HashGridKernelsFloat
         Vector256<float>* v = stackalloc Vector256<float>[4];
         var dupLo = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3);
         var dupHi = Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7);
+        var prefetcher = NewPrefetcher(stackalloc byte[PrefetcherBytes], level, dims, 2, table);
         for (int i = start; i < vecEnd; i += Lanes)
         {
+            Prefetch(prefetcher, level, dims, smoothstep, xSoa, batch, i + PrefetchSteps * Lanes, vecEnd);
             CornersWithDerivatives(level, dims, smoothstep, xSoa, batch, i, t);
             for (int d = 0; d < dims; d++) v[d] = Avx.LoadVector256(vSoa + d * batch + i);
             var accLo = Vector256<float>.Zero;
@@ -137,8 +141,10 @@ internal static unsafe partial class HashGridKernelsFloat
         double* grad = (double*)gradient;
         var dupLo = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3);
         var dupHi = Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7);
+        var prefetcher = NewPrefetcher(stackalloc byte[PrefetcherBytes], level, dims, 2, gradient);
         for (int i = 0; i < vecEnd; i += Lanes)
         {
+            Prefetch(prefetcher, level, dims, smoothstep, xSoa, batch, i + PrefetchSteps * Lanes, vecEnd);
             CornersWithDerivatives(level, dims, smoothstep, xSoa, batch, i, t);
             for (int d = 0; d < dims; d++) v[d] = Avx.LoadVector256(vSoa + d * batch + i);
             var dyLo = Avx.LoadVector256(dyPairs + 2 * i);

@@ -145,8 +145,10 @@ internal static unsafe partial class HashGridKernelsFloat
         {
             float* table = p + tableStart;
             float* outRows = y + featureOffset;
+            var prefetcher = NewPrefetcher(stackalloc byte[PrefetcherBytes], level, dims, features, table);
             for (int i = start; i < vecEnd; i += Lanes)
             {
+                Prefetch(prefetcher, level, dims, smoothstep, x, batch, i + PrefetchSteps * Lanes, vecEnd);
                 Corners(level, dims, smoothstep, x, batch, i, s, index, weight);
                 if (features == 2)
                 {
@@ -199,8 +201,10 @@ internal static unsafe partial class HashGridKernelsFloat
         {
             float* grad = g + gradStart;
             float* dyRows = dy + gradOutOffset;
+            var prefetcher = NewPrefetcher(stackalloc byte[PrefetcherBytes], level, dims, features, grad);
             for (int i = start; i < vecEnd; i += Lanes)
             {
+                Prefetch(prefetcher, level, dims, smoothstep, x, batch, i + PrefetchSteps * Lanes, vecEnd);
                 Corners(level, dims, smoothstep, x, batch, i, s, index, weight);
                 if (features == 2)
                 {
