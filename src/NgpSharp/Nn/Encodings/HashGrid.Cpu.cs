@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using NgpSharp.Compute;
 using NgpSharp.Compute.Cpu;
@@ -142,16 +143,27 @@ public sealed partial class HashGrid<T>
                 }
             }
         });
+        // Levels summed in order per sample (vectors across samples), then interleaved into the rows [B, d].
         CpuParallel.ForTiles(batch, RowTile, (start, end) =>
         {
-            var rows = dx.AsSpan(dxOff + start * dims, (end - start) * dims);
-            for (int i = start; i < end; i++)
-                for (int d = 0; d < dims; d++)
+            int count = end - start;
+            Span<T> sum = stackalloc T[RowTile];
+            var rows = dx.AsSpan(dxOff + start * dims, count * dims);
+            for (int d = 0; d < dims; d++)
+            {
+                var total = sum[..count];
+                total.Clear();
+                for (int l = 0; l < active; l++)
                 {
-                    T sum = T.Zero;
-                    for (int l = 0; l < active; l++) sum += parts[(l * dims + d) * batch + i];
-                    rows[(i - start) * dims + d] = sum;
+                    var part = parts.AsSpan((l * dims + d) * batch + start, count);
+                    int i = 0;
+                    if (Vector.IsHardwareAccelerated)
+                        for (; i + Vector<T>.Count <= count; i += Vector<T>.Count)
+                            (new Vector<T>(total[i..]) + new Vector<T>(part[i..])).CopyTo(total[i..]);
+                    for (; i < count; i++) total[i] += part[i];
                 }
+                for (int i = 0; i < count; i++) rows[i * dims + d] = total[i];
+            }
         });
     }
 
