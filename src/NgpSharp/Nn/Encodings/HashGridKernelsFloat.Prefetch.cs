@@ -11,7 +11,8 @@ internal static unsafe partial class HashGridKernelsFloat
 {
     /// <summary>Steps (of 8 samples) between prefetch and use.</summary>
     const int PrefetchSteps = 2;
-    /// <summary>Tables of at most this many bytes stay in L2 anyway: no prefetch.</summary>
+    /// <summary>Tables of at most this many bytes stay in L2 anyway: no prefetch. (Nor for d &lt; 3: with 2^d ≤ 4
+    /// corners a step is short enough for the out-of-order window, and recomputing the corners measured slower.)</summary>
     const long PrefetchMinTableBytes = 512 * 1024;
 
     /// <summary>Its own corner scratch, so that prefetching does not clobber the step in flight.</summary>
@@ -41,7 +42,7 @@ internal static unsafe partial class HashGridKernelsFloat
         {
             S = s, Index = index, Weight = weight, Table = (byte*)table,
             EntryShift = System.Numerics.BitOperations.Log2((uint)features * 4),
-            Enabled = Sse.IsSupported && (long)level.Size * features * 4 > PrefetchMinTableBytes,
+            Enabled = Sse.IsSupported && dims >= 3 && (long)level.Size * features * 4 > PrefetchMinTableBytes,
         };
     }
 
