@@ -112,6 +112,8 @@ public static class BenchRunner
         using var dn = RandomMatrix(backend, batch, 3, 8);
         var dym = dy.AsMatrix(batch, net.OutputWidth);
         var dnm = dn.AsMatrix(batch, 3);
+        add(new("sdf", "sdf_inference", "NeuS SDF net: sdf + features only (occupancy-grid updates)", batch,
+            Throughput.Measure(() => net.Inference(xm, ym), batch)));
         add(new("sdf", "sdf_forward_gradient", "NeuS SDF net: sdf + features + analytic ∇ₓsdf", batch,
             Throughput.Measure(() => net.Inference(xm, ym, nm), batch)));
         add(new("sdf", "sdf_train", "NeuS SDF net: fwd + ∇ₓsdf + double backward (dL/dθ)", batch,

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using NgpSharp.Compute;
 using NgpSharp.Compute.Cpu;
@@ -16,13 +17,17 @@ public sealed partial class HashGrid<T>
     const int RowTile = 256;
 
     // Module-owned scratch, grown on demand: positions [d, B] and per-level features or dL/dy [L, B, F].
-    T[] _xSoa = [], _featureSoa = [], _inputGradientParts = [];
+    // Also: directions [d, B] and cotangents [L, B, F] of the Jacobian passes.
+    T[] _xSoa = [], _featureSoa = [], _inputGradientParts = [], _vSoa = [], _cotangentSoa = [];
 
     /// <summary>Test hook: run the scalar reference kernels even where the SIMD float kernels apply.</summary>
     internal bool ForceScalarKernels { get; set; }
 
     bool UseFloatSimd => typeof(T) == typeof(float) && HashGridKernelsFloat.IsSupported
         && Interpolation != GridInterpolation.Nearest && !ForceScalarKernels;
+
+    /// <summary>The SIMD position-derivative kernels (input gradient, Jacobian) exist for F = 2.</summary>
+    bool UseFloatSimdDerivatives => UseFloatSimd && FeaturesPerLevel == 2;
 
     protected override ForwardContext ForwardCore(DeviceMatrix<T> input, DeviceMatrix<T> output, bool prepareBackward)
     {
@@ -69,11 +74,12 @@ public sealed partial class HashGrid<T>
         }
         RequireCpu();
         int batch = input.Rows, features = FeaturesPerLevel, active = _activeLevels;
+        T[]? dySoa = null;
         if (paramGradients != GradientMode.Ignore)
         {
             var (g, gOff) = Host(Gradients);
             var xSoa = PositionsToSoa(input);
-            var dySoa = RowsToFeatures(dLdOutput, active);
+            dySoa = RowsToFeatures(dLdOutput, active, ref _featureSoa);
             // Each level's table is disjoint: one thread owns a whole level and adds in sample order (deterministic).
             CpuParallel.ForTiles(NLevels, 1, (first, last) =>
             {
@@ -98,50 +104,77 @@ public sealed partial class HashGrid<T>
             });
         }
 
-        if (dLdInput is { } dLdx && batch > 0) InputGradient(input, dLdOutput, dLdx, active);
+        if (dLdInput is { } dLdx && batch > 0) InputGradient(input, dLdOutput, dLdx, active, dySoa);
     }
 
     /// <summary>
     /// dL/dx level-major like the forward pass (one table hot at a time, not all L tables per sample): work items
-    /// (level, chunk) write per-level parts [L, B, d], then the levels are summed in order (deterministic).
+    /// (level, chunk) write per-level parts [L, d, B], then the levels are summed in order (deterministic).
+    /// <paramref name="dySoa"/>: dL/dy already in the [L, B, F] scratch, or null.
     /// </summary>
-    void InputGradient(DeviceMatrix<T> input, DeviceMatrix<T> dLdOutput, DeviceMatrix<T> dLdx, int active)
+    unsafe void InputGradient(DeviceMatrix<T> input, DeviceMatrix<T> dLdOutput, DeviceMatrix<T> dLdx, int active, T[]? dySoa)
     {
-        int batch = input.Rows, dims = InputDims, features = FeaturesPerLevel, stride = dLdOutput.Cols;
-        var (x, xOff) = Host(input.Data);
-        var (dy, dyOff) = Host(dLdOutput.Data);
+        int batch = input.Rows, dims = InputDims, features = FeaturesPerLevel;
         var (dx, dxOff) = Host(dLdx.Data);
         var (p, pOff) = Host(Params);
-        var parts = Grow(ref _inputGradientParts, (long)Math.Max(1, active) * batch * dims);
+        var xSoa = dySoa is null ? PositionsToSoa(input) : _xSoa;
+        dySoa ??= RowsToFeatures(dLdOutput, active, ref _featureSoa);
+        var parts = Grow(ref _inputGradientParts, (long)active * batch * dims);
         int chunks = CpuParallel.TileCount(batch, ForwardChunk);
+        bool simd = UseFloatSimdDerivatives;
         CpuParallel.ForTiles((long)active * chunks, 1, (first, last) =>
         {
             for (int item = first; item < last; item++)
             {
                 int l = item / chunks, start = item % chunks * ForwardChunk, end = Math.Min(batch, start + ForwardChunk);
                 ref readonly GridLevel level = ref _levels[l];
-                var table = p.AsSpan((int)(pOff + level.Offset * features), (int)level.Size * features);
-                HashGridKernels<T>.InputGradientLevel(level, l, dims, features, Interpolation, x.AsSpan(xOff, batch * dims),
-                    dy.AsSpan(dyOff, batch * stride), stride, table, parts.AsSpan(l * batch * dims, batch * dims), start, end);
+                int tableStart = (int)(pOff + level.Offset * features), tableLength = (int)level.Size * features;
+                if (simd)
+                {
+                    fixed (float* x = Unsafe.As<float[]>(xSoa), table = Unsafe.As<float[]>(p), dy = Unsafe.As<float[]>(dySoa), part = Unsafe.As<float[]>(parts))
+                        HashGridKernelsFloat.InputGradientLevel(level, dims, Interpolation, x, batch, table + tableStart,
+                            dy + l * features * batch, part + l * dims * batch, start, end);
+                }
+                else
+                {
+                    HashGridKernels<T>.InputGradientLevel(level, dims, features, Interpolation, xSoa.AsSpan(0, dims * batch), batch,
+                        p.AsSpan(tableStart, tableLength), dySoa.AsSpan(l * features * batch, features * batch),
+                        parts.AsSpan(l * dims * batch, dims * batch), start, end);
+                }
             }
         });
-        CpuParallel.ForTiles((long)batch * dims, RowTile * 4, (start, end) =>
+        // Levels summed in order per sample (vectors across samples), then interleaved into the rows [B, d].
+        CpuParallel.ForTiles(batch, RowTile, (start, end) =>
         {
-            var sum = dx.AsSpan(dxOff + start, end - start);
-            sum.Clear();
-            for (int l = 0; l < active; l++)
+            int count = end - start;
+            Span<T> sum = stackalloc T[RowTile];
+            var rows = dx.AsSpan(dxOff + start * dims, count * dims);
+            for (int d = 0; d < dims; d++)
             {
-                var part = parts.AsSpan(l * batch * dims + start, end - start);
-                for (int i = 0; i < sum.Length; i++) sum[i] += part[i];
+                var total = sum[..count];
+                total.Clear();
+                for (int l = 0; l < active; l++)
+                {
+                    var part = parts.AsSpan((l * dims + d) * batch + start, count);
+                    int i = 0;
+                    if (Vector.IsHardwareAccelerated)
+                        for (; i + Vector<T>.Count <= count; i += Vector<T>.Count)
+                            (new Vector<T>(total[i..]) + new Vector<T>(part[i..])).CopyTo(total[i..]);
+                    for (; i < count; i++) total[i] += part[i];
+                }
+                for (int i = 0; i < count; i++) rows[i * dims + d] = total[i];
             }
         });
     }
 
     /// <summary>input rows [B, d] → the scratch [d, B].</summary>
-    T[] PositionsToSoa(DeviceMatrix<T> input)
+    T[] PositionsToSoa(DeviceMatrix<T> input) => RowsToSoa(input, ref _xSoa);
+
+    /// <summary>rows [B, d] → <paramref name="buffer"/> [d, B] (grown on demand).</summary>
+    T[] RowsToSoa(DeviceMatrix<T> input, ref T[] buffer)
     {
         int batch = input.Rows, dims = InputDims;
-        var soa = Grow(ref _xSoa, (long)dims * batch);
+        var soa = Grow(ref buffer, (long)dims * batch);
         var x = input.AsSpan();
         for (int i = 0; i < batch; i++)
             for (int d = 0; d < dims; d++) soa[d * batch + i] = x[i * dims + d];
@@ -165,12 +198,12 @@ public sealed partial class HashGrid<T>
         });
     }
 
-    /// <summary>dL/dy rows [B, OutputWidth] → the scratch [active, B, F].</summary>
-    T[] RowsToFeatures(DeviceMatrix<T> dLdOutput, int active)
+    /// <summary>Per-feature rows [B, OutputWidth] (dL/dy, a cotangent) → <paramref name="buffer"/> [active, B, F].</summary>
+    T[] RowsToFeatures(DeviceMatrix<T> dLdOutput, int active, ref T[] buffer)
     {
         var (dy, dyOff) = Host(dLdOutput.Data);
         int batch = dLdOutput.Rows, width = dLdOutput.Cols, features = FeaturesPerLevel;
-        var scratch = Grow(ref _featureSoa, (long)active * features * batch);
+        var scratch = Grow(ref buffer, (long)active * features * batch);
         CpuParallel.ForTiles(batch, RowTile, (start, end) =>
         {
             var rows = dy.AsSpan(dyOff + start * width, (end - start) * width);

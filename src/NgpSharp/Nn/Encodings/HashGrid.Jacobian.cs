@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NgpSharp.Compute;
 using NgpSharp.Compute.Cpu;
 
@@ -13,16 +14,18 @@ public sealed partial class HashGrid<T>
     /// derivative of the encoding along v). input: [B, d]; direction: [B, d]; output: [B, OutputWidth] (inactive levels
     /// and padding get 0). Linear or Smoothstep interpolation only.
     /// </summary>
-    public void JacobianVectorProduct(DeviceMatrix<T> input, DeviceMatrix<T> direction, DeviceMatrix<T> output)
+    public unsafe void JacobianVectorProduct(DeviceMatrix<T> input, DeviceMatrix<T> direction, DeviceMatrix<T> output)
     {
         CheckJacobianCall(input, direction, output, "output", nameof(JacobianVectorProduct));
         if (Backend.Kind == BackendKind.Cuda) { JacobianVectorProductCuda(input, direction, output); return; }
-        var (x, xOff) = Host(input.Data);
-        var (v, vOff) = Host(direction.Data);
-        var (y, yOff) = Host(output.Data);
         var (p, pOff) = Host(Params);
-        int dims = InputDims, features = FeaturesPerLevel, active = _activeLevels, width = output.Cols, batch = input.Rows;
-        // Level-major work items (one table hot at a time), each writing its own columns.
+        int dims = InputDims, features = FeaturesPerLevel, active = _activeLevels, batch = input.Rows;
+        if (batch == 0) return;
+        var xSoa = PositionsToSoa(input);
+        var vSoa = RowsToSoa(direction, ref _vSoa);
+        var soa = Grow(ref _featureSoa, (long)active * features * batch);
+        bool simd = UseFloatSimdDerivatives;
+        // Level-major work items (one table hot at a time), each writing its own block of the [L, B, F] scratch.
         int chunks = CpuParallel.TileCount(batch, ForwardChunk);
         CpuParallel.ForTiles((long)active * chunks, 1, (first, last) =>
         {
@@ -30,14 +33,28 @@ public sealed partial class HashGrid<T>
             {
                 int l = item / chunks, start = item % chunks * ForwardChunk, end = Math.Min(batch, start + ForwardChunk);
                 ref readonly GridLevel level = ref _levels[l];
-                HashGridJacobianKernels<T>.JacobianVectorProductLevel(level, l, dims, features, Interpolation,
-                    x.AsSpan(xOff, batch * dims), v.AsSpan(vOff, batch * dims),
-                    p.AsSpan((int)(pOff + level.Offset * features), (int)level.Size * features), y.AsSpan(yOff, batch * width), width, start, end);
+                int tableStart = (int)(pOff + level.Offset * features), tableLength = (int)level.Size * features;
+                if (simd)
+                {
+                    fixed (float* x = Unsafe.As<float[]>(xSoa), v = Unsafe.As<float[]>(vSoa), table = Unsafe.As<float[]>(p), y = Unsafe.As<float[]>(soa))
+                        HashGridKernelsFloat.JacobianVectorProductLevel(level, dims, Interpolation, x, v, batch, table + tableStart,
+                            y + l * features * batch, start, end);
+                }
+                else
+                {
+                    HashGridJacobianKernels<T>.JacobianVectorProductLevel(level, dims, features, Interpolation, xSoa.AsSpan(0, dims * batch),
+                        vSoa.AsSpan(0, dims * batch), batch, p.AsSpan(tableStart, tableLength),
+                        soa.AsSpan(l * features * batch, features * batch), start, end);
+                }
             }
         });
-        int zeroFrom = active * features;
-        if (zeroFrom < width)
-            for (int i = 0; i < batch; i++) y.AsSpan(yOff + i * width + zeroFrom, width - zeroFrom).Clear();
+        FeaturesToRows(soa, active, output);
+        int encoded = EncodedWidth, width = output.Cols;
+        if (encoded < width)
+        {
+            var y = output.AsSpan();
+            for (int i = 0; i < batch; i++) y.Slice(i * width + encoded, width - encoded).Clear();
+        }
     }
 
     /// <summary>
@@ -47,7 +64,7 @@ public sealed partial class HashGrid<T>
     /// in sample order (deterministic). Linear or Smoothstep interpolation only. CUDA: fp32 atomics (not
     /// bit-reproducible) and fp32 parameters whatever <see cref="ParameterPrecision"/> says.
     /// </summary>
-    public void BackwardWithJacobian(DeviceMatrix<T> input, DeviceMatrix<T> dLdOutput, DeviceMatrix<T> direction,
+    public unsafe void BackwardWithJacobian(DeviceMatrix<T> input, DeviceMatrix<T> dLdOutput, DeviceMatrix<T> direction,
         DeviceMatrix<T> jacobianCotangent, GradientMode paramGradients = GradientMode.Overwrite)
     {
         CheckJacobianCall(input, direction, dLdOutput, "dLdOutput", nameof(BackwardWithJacobian));
@@ -56,23 +73,35 @@ public sealed partial class HashGrid<T>
         if (paramGradients == GradientMode.Ignore) return;
         if (Gradients.IsEmpty) throw new InvalidOperationException("HashGrid: parameter gradients requested before SetParams");
         if (Backend.Kind == BackendKind.Cuda) { BackwardWithJacobianCuda(input, dLdOutput, direction, jacobianCotangent, paramGradients); return; }
-        var (x, xOff) = Host(input.Data);
-        var (v, vOff) = Host(direction.Data);
-        var (dy, dyOff) = Host(dLdOutput.Data);
-        var (cot, cotOff) = Host(jacobianCotangent.Data);
         var (g, gOff) = Host(Gradients);
-        int dims = InputDims, features = FeaturesPerLevel, active = _activeLevels, width = OutputWidth, batch = input.Rows;
+        int dims = InputDims, features = FeaturesPerLevel, active = _activeLevels, batch = input.Rows;
+        var xSoa = PositionsToSoa(input);
+        var vSoa = RowsToSoa(direction, ref _vSoa);
+        var dySoa = RowsToFeatures(dLdOutput, active, ref _featureSoa);
+        var uSoa = RowsToFeatures(jacobianCotangent, active, ref _cotangentSoa);
+        bool simd = UseFloatSimdDerivatives;
         CpuParallel.ForTiles(NLevels, 1, (first, last) =>
         {
             for (int l = first; l < last; l++)
             {
                 ref readonly GridLevel level = ref _levels[l];
-                var grad = g.AsSpan((int)(gOff + level.Offset * features), (int)level.Size * features);
+                int gradStart = (int)(gOff + level.Offset * features), gradLength = (int)level.Size * features;
+                var grad = g.AsSpan(gradStart, gradLength);
                 if (paramGradients == GradientMode.Overwrite) grad.Clear();
                 if (l >= active || batch == 0) continue;
-                HashGridJacobianKernels<T>.BackwardLevel(level, l, dims, features, Interpolation,
-                    x.AsSpan(xOff, batch * dims), v.AsSpan(vOff, batch * dims), dy.AsSpan(dyOff, batch * width),
-                    cot.AsSpan(cotOff, batch * width), width, grad, batch);
+                int block = l * features * batch;
+                if (simd)
+                {
+                    fixed (float* x = Unsafe.As<float[]>(xSoa), v = Unsafe.As<float[]>(vSoa), dy = Unsafe.As<float[]>(dySoa),
+                           u = Unsafe.As<float[]>(uSoa), gr = Unsafe.As<float[]>(g))
+                        HashGridKernelsFloat.BackwardJacobianLevel(level, dims, Interpolation, x, v, batch, dy + block, u + block, gr + gradStart);
+                }
+                else
+                {
+                    HashGridJacobianKernels<T>.BackwardLevel(level, dims, features, Interpolation, xSoa.AsSpan(0, dims * batch),
+                        vSoa.AsSpan(0, dims * batch), batch, dySoa.AsSpan(block, features * batch), uSoa.AsSpan(block, features * batch),
+                        grad, 0, batch);
+                }
             }
         });
     }

@@ -97,31 +97,33 @@ internal static class HashGridKernels<T> where T : unmanaged, IFloatingPointIeee
     /// <summary>
     /// One level's share of dL/dx for samples [start, end): Σ_c (∂w_c/∂x_d) · ⟨θ[c], dL/dy_level⟩, with the 2^d corners
     /// found once (<see cref="HashGridCorners{T}"/>) and each corner's table row read once.
-    /// x: [batch, dims] rows; dLdy: rows of width <paramref name="dLdyStride"/> (this level at column levelIndex·F);
-    /// table: the level's entries [Size, F]; levelDx: [batch, dims] (overwritten for [start, end)).
+    /// xSoa: [dims, batch]; levelGradOut: this level's dL/dy block [batch, F]; table: the level's entries [Size, F];
+    /// levelDxSoa: this level's part [dims, batch] (overwritten for [start, end)).
     /// </summary>
-    public static void InputGradientLevel(in GridLevel level, int levelIndex, int dims, int features,
-        GridInterpolation interpolation, ReadOnlySpan<T> x, ReadOnlySpan<T> dLdy, int dLdyStride,
-        ReadOnlySpan<T> table, Span<T> levelDx, int start, int end)
+    public static void InputGradientLevel(in GridLevel level, int dims, int features, GridInterpolation interpolation,
+        ReadOnlySpan<T> xSoa, int batch, ReadOnlySpan<T> table, ReadOnlySpan<T> levelGradOut, Span<T> levelDxSoa, int start, int end)
     {
         const int maxCorners = HashGridCorners<T>.MaxCorners;
         Span<int> entry = stackalloc int[maxCorners];
-        Span<T> weight = stackalloc T[maxCorners], dWeight = stackalloc T[maxCorners * 4];
+        Span<T> weight = stackalloc T[maxCorners], dWeight = stackalloc T[maxCorners * 4], x = stackalloc T[4], dx = stackalloc T[4];
         int corners = 1 << dims;
         for (int i = start; i < end; i++)
         {
-            var dx = levelDx.Slice(i * dims, dims);
             dx.Clear();
-            if (interpolation == GridInterpolation.Nearest) continue;
-            var dy = dLdy.Slice(i * dLdyStride + levelIndex * features, features);
-            HashGridCorners<T>.Compute(level, dims, interpolation, x.Slice(i * dims, dims), entry, weight, dWeight);
-            for (int c = 0; c < corners; c++)
+            if (interpolation != GridInterpolation.Nearest)
             {
-                var row = table.Slice(entry[c] * features, features);
-                T dot = T.Zero;
-                for (int f = 0; f < features; f++) dot = T.FusedMultiplyAdd(dy[f], row[f], dot);
-                for (int d = 0; d < dims; d++) dx[d] = T.FusedMultiplyAdd(dWeight[c * dims + d], dot, dx[d]);
+                var dy = levelGradOut.Slice(i * features, features);
+                for (int d = 0; d < dims; d++) x[d] = xSoa[d * batch + i];
+                HashGridCorners<T>.Compute(level, dims, interpolation, x[..dims], entry, weight, dWeight);
+                for (int c = 0; c < corners; c++)
+                {
+                    var row = table.Slice(entry[c] * features, features);
+                    T dot = dy[0] * row[0];
+                    for (int f = 1; f < features; f++) dot = T.FusedMultiplyAdd(dy[f], row[f], dot);
+                    for (int d = 0; d < dims; d++) dx[d] = T.FusedMultiplyAdd(dWeight[c * dims + d], dot, dx[d]);
+                }
             }
+            for (int d = 0; d < dims; d++) levelDxSoa[d * batch + i] = dx[d];
         }
     }
 

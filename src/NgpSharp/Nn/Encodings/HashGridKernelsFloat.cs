@@ -10,7 +10,7 @@ namespace NgpSharp.Nn.Encodings;
 /// operation order, fused multiply-adds in the same places); the remainder of a range runs the scalar kernel.
 /// </summary>
 [SkipLocalsInit]
-internal static unsafe class HashGridKernelsFloat
+internal static unsafe partial class HashGridKernelsFloat
 {
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
@@ -22,6 +22,8 @@ internal static unsafe class HashGridKernelsFloat
     {
         public Vector256<int>* Cell, Lo, Hi;
         public Vector256<float>* W1;
+        /// <summary>When set, Corners also writes scale · interp'(f) per dimension here (for position derivatives).</summary>
+        public Vector256<float>* D1;
         /// <summary>Dense index offset of each corner: Σ_d bit_d · res^d.</summary>
         public int* CornerOffset;
     }
@@ -53,6 +55,8 @@ internal static unsafe class HashGridKernelsFloat
             var f = pos - floor;
             s.Cell[d] = Avx.ConvertToVector256Int32WithTruncation(floor);
             s.W1[d] = smoothstep ? f * f * (Vector256.Create(3f) - Vector256.Create(2f) * f) : f;
+            // The scalar PosFract order: (6f)(1 − f), then · scale.
+            if (s.D1 != null) s.D1[d] = smoothstep ? Vector256.Create(6f) * f * (one - f) * scale : scale;
         }
 
         int corners = 1 << dims;
@@ -141,8 +145,10 @@ internal static unsafe class HashGridKernelsFloat
         {
             float* table = p + tableStart;
             float* outRows = y + featureOffset;
+            var prefetcher = NewPrefetcher(stackalloc byte[PrefetcherBytes], level, dims, features, table);
             for (int i = start; i < vecEnd; i += Lanes)
             {
+                Prefetch(prefetcher, level, dims, smoothstep, x, batch, i + PrefetchSteps * Lanes, vecEnd);
                 Corners(level, dims, smoothstep, x, batch, i, s, index, weight);
                 if (features == 2)
                 {
@@ -195,8 +201,10 @@ internal static unsafe class HashGridKernelsFloat
         {
             float* grad = g + gradStart;
             float* dyRows = dy + gradOutOffset;
+            var prefetcher = NewPrefetcher(stackalloc byte[PrefetcherBytes], level, dims, features, grad);
             for (int i = start; i < vecEnd; i += Lanes)
             {
+                Prefetch(prefetcher, level, dims, smoothstep, x, batch, i + PrefetchSteps * Lanes, vecEnd);
                 Corners(level, dims, smoothstep, x, batch, i, s, index, weight);
                 if (features == 2)
                 {

@@ -18,6 +18,14 @@ public sealed partial class SdfNetwork<T>
     const int TileRows = 128;
     const int ChunkRows = TileRows * 4;
 
+    /// <summary>Test hook: the scalar reference kernels (activation and grid) even where the float SIMD ones apply.</summary>
+    internal bool ForceScalarKernels
+    {
+        get => _forceScalar;
+        set { _forceScalar = value; Grid.ForceScalarKernels = value; }
+    }
+    bool _forceScalar;
+
     /// <summary>Effective weights for one Forward (and its Backward), packed for the GEMMs.</summary>
     sealed class Weights
     {
@@ -155,7 +163,7 @@ public sealed partial class SdfNetwork<T>
         var s = ctx.S.AsSpan(start * hPad, rows * hPad);
         FillZ(z, positions.AsSpan().Slice(3 * start, 3 * rows), ctx.H.AsSpan().Slice(lf * start, lf * rows), rows);
         Gemm.MultiplyUnchecked(ref MemoryMarshal.GetReference(z), inPad, 1, ref W.W1T[0], hPad, ref MemoryMarshal.GetReference(hid), hPad, rows, hPad, _in, false);
-        SdfActivationKernels.Forward(Settings.Activation, Beta, W.B1, hid, s, rows, hPad);
+        SdfActivationKernels.Forward(Settings.Activation, Beta, W.B1, hid, s, rows, hPad, !_forceScalar);
 
         var o = scratch.AsSpan(0, rows * fPad);
         Gemm.MultiplyUnchecked(ref MemoryMarshal.GetReference(hid), hPad, 1, ref W.W2T[0], fPad, ref MemoryMarshal.GetReference(o), fPad, rows, fPad, _hidden, false);
@@ -166,8 +174,7 @@ public sealed partial class SdfNetwork<T>
 
         var gamma = scratch.AsSpan(rows * fPad, rows * hPad);
         var dz = scratch.AsSpan(rows * (fPad + hPad), rows * inPad);
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < hPad; j++) gamma[i * hPad + j] = W.W2Row0[j] * s[i * hPad + j];
+        SdfActivationKernels.ScaleColumns<T>(W.W2Row0, s, gamma, rows, hPad);
         Gemm.MultiplyUnchecked(ref MemoryMarshal.GetReference(gamma), hPad, 1, ref W.W1P[0], inPad, ref MemoryMarshal.GetReference(dz), inPad, rows, inPad, _hidden, false);
         var gr = g.AsSpan().Slice(3 * start, 3 * rows);
         var v = ctx.V.AsSpan().Slice(lf * start, lf * rows);
@@ -285,7 +292,7 @@ public sealed partial class SdfNetwork<T>
 
         // δ = (dO·W₂) ⊙ S.
         Gemm.MultiplyUnchecked(ref MemoryMarshal.GetReference(dOut), _out, 1, ref W.W2P[0], hPad, ref MemoryMarshal.GetReference(delta), hPad, rows, hPad, _out, false);
-        for (int i = 0; i < delta.Length; i++) delta[i] *= s[i];
+        SdfActivationKernels.MultiplyInPlace(delta, s);
         if (G is { } g)
         {
             T invR = T.One / Radius;
@@ -304,14 +311,12 @@ public sealed partial class SdfNetwork<T>
 
         // dW₂ += dOᵀ·H; db₂ += Σ dO.
         Gemm.MultiplyUnchecked(ref MemoryMarshal.GetReference(dOut), 1, _out, ref MemoryMarshal.GetReference(hid), hPad, ref partial[part.W2], hPad, _out, hPad, rows, true);
-        for (int i = 0; i < rows; i++)
-            for (int f = 0; f < _out; f++) partial[part.B2 + f] += dOut[i * _out + f];
+        SdfActivationKernels.AddColumnSums<T>(dOut, partial.Slice(part.B2, _out), rows, _out, _out);
         // dW₁ += δᵀ·Z (+ Γᵀ·q); db₁ += Σ δ.
         Gemm.MultiplyUnchecked(ref MemoryMarshal.GetReference(delta), 1, hPad, ref MemoryMarshal.GetReference(z), inPad, ref partial[part.W1], inPad, _hidden, inPad, rows, true);
         if (G is not null)
             Gemm.MultiplyUnchecked(ref MemoryMarshal.GetReference(gamma), 1, hPad, ref MemoryMarshal.GetReference(q), inPad, ref partial[part.W1], inPad, _hidden, inPad, rows, true);
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < _hidden; j++) partial[part.B1 + j] += delta[i * hPad + j];
+        SdfActivationKernels.AddColumnSums<T>(delta, partial.Slice(part.B1, _hidden), rows, hPad, _hidden);
         // dZ = δ·W₁ → the grid's dL/dh.
         var dz = q; // q is no longer needed
         Gemm.MultiplyUnchecked(ref MemoryMarshal.GetReference(delta), hPad, 1, ref W.W1P[0], inPad, ref MemoryMarshal.GetReference(dz), inPad, rows, inPad, _hidden, false);
