@@ -47,7 +47,7 @@ public static class MeshCommand
             var settings = ConfigBinder.Bind<NeusSettings>(tree);
             res = resolution ?? settings.Export.Resolution;
             var data = NerfData.Load(settings.Dataset, settings.Dataset.Split);
-            using var trainer = new NeusTrainer(settings, data, CpuBackend.Shared);
+            using var trainer = new NeusTrainer(settings, data, TrainCommand.SelectBackend(device, quiet));
             trainer.Resume(checkpoint);
             mesh = trainer.ExtractMesh(res, threshold ?? settings.Export.Threshold, colours && settings.Export.ExportVertexColor);
             if (!data.SceneToWorld.IsIdentity) mesh = mesh.Transformed(data.SceneToWorld);

@@ -19,11 +19,6 @@ public static class NeusTrainCommand
     {
         var settings = ConfigBinder.Bind<NeusSettings>(config);
         var backend = TrainCommand.SelectBackend(device, quiet);
-        if (backend.Kind != BackendKind.Cpu)
-        {
-            if (!quiet) Console.WriteLine($"note: NeuS runs on the CPU for now (no CUDA kernels for the SDF network yet); ignoring --device {device}");
-            backend = CpuBackend.Shared;
-        }
         var data = NerfData.Load(settings.Dataset, settings.Dataset.Split);
         var run = outDir is not null ? RunDirectory.CreateAt(outDir) : RunDirectory.Create("exp", settings.Name, settings.Tag);
         run.WriteParsedConfig(settings);

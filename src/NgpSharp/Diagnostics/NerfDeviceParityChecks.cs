@@ -196,20 +196,21 @@ public static class NerfDeviceParityChecks
         var dataset = SyntheticDataset(storage, 91);
         var mode = randomBackground ? NerfRayBackground.Random : NerfRayBackground.Constant(0.25f, 0.5f, 1f);
         var stream = new Rng(92, 5);
-        float[] o = new float[3 * rays], d = new float[3 * rays], t = new float[3 * rays], b = new float[3 * rays];
-        using (var cpuRays = new NerfRays(dataset, CpuBackend.Shared)) cpuRays.Generate(stream, rays, jitter, mode, o, d, t, b);
+        float[] o = new float[3 * rays], d = new float[3 * rays], t = new float[3 * rays], b = new float[3 * rays], a = new float[rays];
+        using (var cpuRays = new NerfRays(dataset, CpuBackend.Shared)) cpuRays.Generate(stream, rays, jitter, mode, o, d, t, b, a);
         if (device is not CudaBackend cuda) return Exact(true, "no CUDA device: CPU only");
         using var deviceRays = new NerfRays(dataset, cuda);
-        using var buffer = cuda.Allocate<float>(12L * rays);
+        using var buffer = cuda.Allocate<float>(13L * rays);
         var all = buffer.All;
         deviceRays.GenerateOnDevice(stream, rays, jitter, mode, all.Slice(0, 3 * rays), all.Slice(3 * rays, 3 * rays),
-            all.Slice(6 * rays, 3 * rays), all.Slice(9 * rays, 3 * rays));
+            all.Slice(6 * rays, 3 * rays), all.Slice(9 * rays, 3 * rays), all.Slice(12 * rays, rays));
         var got = cuda.ToArray(all);
         var results = new List<ParityResult>
         {
             new(Parity.RelativeError(o, got.AsSpan(0, 3 * rays)), ValueBound, "origins"),
             new(Parity.RelativeError(d, got.AsSpan(3 * rays, 3 * rays)), ValueBound, "directions"),
             new(Parity.RelativeError(t, got.AsSpan(6 * rays, 3 * rays)), ValueBound, "targets"),
+            new(Parity.RelativeError(a, got.AsSpan(12 * rays, rays)), 0, "pixel alpha (NeuS masks: exact)"),
         };
         if (randomBackground) results.Add(new(Parity.RelativeError(b, got.AsSpan(9 * rays, 3 * rays)), 0, "backgrounds (pcg32: exact)"));
         return ParityResult.Worst([.. results]);

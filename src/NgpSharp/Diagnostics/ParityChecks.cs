@@ -15,5 +15,6 @@ public static class ParityChecks
             .Concat(NerfParityChecks.Checks())
             .Concat(NeusParityChecks.Checks())
             .Concat(SdfParityChecks.Checks())
-            .Concat(NerfDeviceParityChecks.Checks());
+            .Concat(NerfDeviceParityChecks.Checks())
+            .Concat(NeusDeviceParityChecks.Checks());
 }

@@ -4,14 +4,15 @@ using NgpSharp.Compute;
 namespace NgpSharp.Rendering;
 
 /// <summary>
-/// What <see cref="NeusRenderer{T}.Forward"/> produces for a batch of R rays and S samples. Buffers grow on demand
-/// and are reused; the matrices are views of the current batch's size. <see cref="NeusRenderer{T}.Backward"/>
+/// What <see cref="NeusRenderer{T}.Forward(in NeusRenderInputs{T}, NeusRenderOutput{T})"/> produces for a batch of R rays and S samples. Buffers grow on demand
+/// and are reused; the matrices are views of the current batch's size. NeusRenderer.Backward
 /// reads <see cref="Opacity"/>, <see cref="Transmittance"/> and <see cref="UsedCounts"/>, so keep them unchanged
 /// between the two calls.
 /// </summary>
 public sealed class NeusRenderOutput<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
-    DeviceBuffer<T>? _rayBuffer, _sampleBuffer;
+    DeviceBuffer<T>? _rayBuffer, _sampleBuffer, _devicePartials;
+    DeviceBuffer<int>? _deviceUsed;
     int[] _usedCounts = [];
     T[] _invSPartials = [];
 
@@ -57,7 +58,16 @@ public sealed class NeusRenderOutput<T> : IDisposable where T : unmanaged, IFloa
     /// <summary>[R] host scratch: each ray's share of dL/dinv_s, summed in ray order (deterministic).</summary>
     internal T[] InvSPartials => _invSPartials;
 
-    /// <summary>Σ UsedCounts.</summary>
+    /// <summary>
+    /// [R] on a CUDA backend after a forward on device samples: the used counts as the kernel wrote them (the host
+    /// <see cref="UsedCounts"/> is not filled then).
+    /// </summary>
+    public DeviceSpan<int> UsedCountsOnDevice => _deviceUsed is null ? default : _deviceUsed.All.Slice(0, RayCount);
+
+    /// <summary>[R] on a CUDA backend after a backward on device samples: each ray's share of dL/dinv_s (sum them on the device).</summary>
+    public DeviceSpan<T> InvSPartialsOnDevice => _devicePartials is null ? default : _devicePartials.All.Slice(0, RayCount);
+
+    /// <summary>Σ UsedCounts (−1 after a forward on device samples: the counts stay on the device).</summary>
     public long TotalUsed { get; internal set; }
 
     internal void Prepare(int rayCount, int sampleCount)
@@ -96,10 +106,29 @@ public sealed class NeusRenderOutput<T> : IDisposable where T : unmanaged, IFloa
         SampleCount = sampleCount;
     }
 
+    /// <summary>Sizes the device-only per-ray buffers (used counts, dL/dinv_s partials) for the current batch.</summary>
+    internal void PrepareDevice()
+    {
+        int n = Math.Max(RayCount, 1);
+        if (_deviceUsed is null || _deviceUsed.Length < n)
+        {
+            _deviceUsed?.Dispose();
+            _deviceUsed = Backend.Allocate<int>(Math.Max(n, (int)Math.Min(int.MaxValue, (_deviceUsed?.Length ?? 0) * 3 / 2)));
+        }
+        if (_devicePartials is null || _devicePartials.Length < n)
+        {
+            _devicePartials?.Dispose();
+            _devicePartials = Backend.Allocate<T>(Math.Max(n, (_devicePartials?.Length ?? 0) * 3 / 2));
+        }
+    }
+
     public void Dispose()
     {
         _rayBuffer?.Dispose();
         _sampleBuffer?.Dispose();
-        _rayBuffer = _sampleBuffer = null;
+        _devicePartials?.Dispose();
+        _deviceUsed?.Dispose();
+        _rayBuffer = _sampleBuffer = _devicePartials = null;
+        _deviceUsed = null;
     }
 }

@@ -27,18 +27,19 @@ internal struct NeusRenderBackwardArgs
     public uint NormalizeCos, Padding;
 }
 
-// CUDA path (NeusRenderer.cu): one thread per ray. RaySamples lives on the host, so each call uploads the ray table
-// and the sample intervals ([R] + [R] ints, [S] + [S] floats); used counts and dL/dinv_s partials come back ([R] each).
+// CUDA path (NeusRenderer.cu): one thread per ray. With host RaySamples each call uploads the ray table and the
+// sample intervals ([R] + [R] ints, [S] + [S] floats); used counts and dL/dinv_s partials come back ([R] each).
+// With DeviceRaySamples (NeusRenderer.Device.cs) nothing crosses to the host.
 public sealed partial class NeusRenderer<T>
 {
     const uint CudaThreadsPerBlock = 128;
 
-    sealed class DeviceRaySamples : IDisposable
+    sealed class UploadedSamples : IDisposable
     {
         public readonly DeviceBuffer<int> Offsets, Counts, Used;
         public readonly DeviceBuffer<float> TStarts, TEnds;
 
-        public DeviceRaySamples(Backend backend, RaySamples samples)
+        public UploadedSamples(Backend backend, RaySamples samples)
         {
             int rays = samples.RayCount, count = samples.Count;
             Offsets = Upload<int>(backend, samples.RayOffsets.AsSpan(0, rays));
@@ -82,7 +83,7 @@ public sealed partial class NeusRenderer<T>
         int rays = x.Samples.RayCount;
         if (rays == 0) { output.TotalUsed = 0; return; }
         var cuda = output.Backend.Cuda();
-        using var device = new DeviceRaySamples(cuda, x.Samples);
+        using var device = new UploadedSamples(cuda, x.Samples);
         var (bg, bgR, bgG, bgB) = CudaBackground(x.Background);
         cuda.Launch(cuda.Modules.GetFunction("NeusRenderer.cu", "kernel_neus_render_forward"),
             LaunchShape.Linear(rays, CudaThreadsPerBlock), new NeusRenderForwardArgs
@@ -113,7 +114,7 @@ public sealed partial class NeusRenderer<T>
         int rays = x.Samples.RayCount;
         if (rays == 0) return;
         var cuda = forward.Backend.Cuda();
-        using var device = new DeviceRaySamples(cuda, x.Samples);
+        using var device = new UploadedSamples(cuda, x.Samples);
         using var partials = cuda.Allocate<float>(rays);
         cuda.CopyFromHost(forward.UsedCounts, device.Used.All.Slice(0, rays));
         var (bg, bgR, bgG, bgB) = CudaBackground(x.Background);

@@ -61,7 +61,7 @@ public sealed partial class NeusRenderer<T> where T : unmanaged, IFloatingPointI
     /// Overwrites dLdSdf [≥S, 1], dLdGradient [≥S, 3] and dLdRgb [≥S, 3] for every sample s &lt; S (0 after
     /// termination; other rows and columns are left as they are) and, when given, dLdBackground [R, 3] (per-ray
     /// backgrounds only). Returns dL/dinv_s (summed in ray order). <paramref name="forward"/> must be the output of
-    /// <see cref="Forward"/> on the same inputs. Add the eikonal gradient to dLdGradient afterwards (<see cref="NeusLoss{T}.Eikonal"/>).
+    /// <see cref="Forward(in NeusRenderInputs{T}, NeusRenderOutput{T})"/> on the same inputs. Add the eikonal gradient to dLdGradient afterwards (<see cref="NeusLoss{T}.Eikonal"/>).
     /// </summary>
     public double Backward(in NeusRenderInputs<T> inputs, NeusRenderOutput<T> forward, DeviceMatrix<T> dLdColour,
         ColumnRange<T> dLdSdf, ColumnRange<T> dLdGradient, ColumnRange<T> dLdRgb,

@@ -9,7 +9,7 @@ namespace NgpSharp.Systems.Nerf;
 [StructLayout(LayoutKind.Sequential)]
 internal struct NerfRaysArgs
 {
-    public ulong Pixels8, Pixels16, FrameOffsets, FrameSizes, Cameras, Origins, Directions, Target, Background;
+    public ulong Pixels8, Pixels16, FrameOffsets, FrameSizes, Cameras, Origins, Directions, Target, Background, Alpha;
     public ulong RngState, RngIncrement;
     public uint Rays, Frames;
     public int Jitter, Padding;
@@ -69,22 +69,25 @@ public sealed partial class NerfRays
 
     /// <summary>
     /// <see cref="Generate"/> on the device (NerfRays.cu): the same rays. origins, directions, target: [R, 3] device
-    /// rows; background: [R, 3] for random backgrounds (else ignored). No host copies.
+    /// rows; background: [R, 3] for random backgrounds (else ignored); alpha: [R] each pixel's α, or empty (not
+    /// wanted). No host copies.
     /// </summary>
     public void GenerateOnDevice(Rng stream, int rays, bool jitter, NerfRayBackground mode,
-        DeviceSpan<float> origins, DeviceSpan<float> directions, DeviceSpan<float> target, DeviceSpan<float> background)
+        DeviceSpan<float> origins, DeviceSpan<float> directions, DeviceSpan<float> target, DeviceSpan<float> background,
+        DeviceSpan<float> alpha = default)
     {
         if (Backend is not CudaBackend cuda) throw new InvalidOperationException("nerf rays: GenerateOnDevice needs the CUDA backend");
         ArgumentOutOfRangeException.ThrowIfNegative(rays);
         if (origins.Length < 3L * rays || directions.Length < 3L * rays || target.Length < 3L * rays || (mode.PerRayRandom && background.Length < 3L * rays))
             throw new ArgumentException($"nerf rays: device buffers too small for {rays} rays ([R, 3] each)");
+        if (!alpha.IsEmpty && alpha.Length < rays) throw new ArgumentException($"nerf rays: alpha holds {alpha.Length} values for {rays} rays");
         if (rays == 0) return;
         cuda.Launch(cuda.Modules.GetFunction("NerfRays.cu", "kernel_nerf_training_rays"), LaunchShape.Linear(rays, 128), new NerfRaysArgs
         {
             Pixels8 = _pixels8 is null ? 0 : _pixels8.All.Pointer(), Pixels16 = _pixels16 is null ? 0 : _pixels16.All.Pointer(),
             FrameOffsets = _frameOffsets!.All.Pointer(), FrameSizes = _frameSizes!.All.Pointer(), Cameras = _cameras!.All.Pointer(),
             Origins = origins.Pointer(), Directions = directions.Pointer(), Target = target.Pointer(),
-            Background = mode.PerRayRandom ? background.Pointer() : 0,
+            Background = mode.PerRayRandom ? background.Pointer() : 0, Alpha = alpha.IsEmpty ? 0 : alpha.Pointer(),
             RngState = stream.State, RngIncrement = stream.Increment,
             Rays = (uint)rays, Frames = (uint)Dataset.Frames.Count, Jitter = jitter ? 1 : 0,
             BgR = mode.R, BgG = mode.G, BgB = mode.B,

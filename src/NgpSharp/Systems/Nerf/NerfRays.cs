@@ -50,27 +50,31 @@ public sealed partial class NerfRays : IDisposable
     /// <summary>
     /// CPU reference: draws R rays from <paramref name="stream"/> (the stream is not advanced: the caller moves its own
     /// Rng past R·<see cref="DrawsPerRay"/> draws). origins, directions, target: [R, 3]; background: [R, 3] per-ray
-    /// colours (required when <paramref name="mode"/> is random, else ignored).
+    /// colours (required when <paramref name="mode"/> is random, else ignored); alpha: [R] each pixel's α (NeuS's
+    /// mask), or empty (not wanted).
     /// </summary>
     public void Generate(Rng stream, int rays, bool jitter, NerfRayBackground mode,
-        Span<float> origins, Span<float> directions, Span<float> target, Span<float> background)
+        Span<float> origins, Span<float> directions, Span<float> target, Span<float> background, Span<float> alpha = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rays);
         if (origins.Length < 3 * rays || directions.Length < 3 * rays || target.Length < 3 * rays || (mode.PerRayRandom && background.Length < 3 * rays))
             throw new ArgumentException($"nerf rays: buffers too small for {rays} rays ([R, 3] each)");
+        if (!alpha.IsEmpty && alpha.Length < rays) throw new ArgumentException($"nerf rays: alpha holds {alpha.Length} values for {rays} rays");
         // Spans cannot enter the parallel lambda: work on arrays through a small unsafe-free copy-out per tile.
         var o = new float[3 * rays]; var d = new float[3 * rays]; var t = new float[3 * rays];
         var b = mode.PerRayRandom ? new float[3 * rays] : null;
+        var al = alpha.IsEmpty ? null : new float[rays];
         CpuParallel.ForTiles(rays, Tile, (s, e) =>
         {
-            for (int i = s; i < e; i++) RayAt(stream, i, jitter, mode, o, d, t, b);
+            for (int i = s; i < e; i++) RayAt(stream, i, jitter, mode, o, d, t, b, al);
         });
         o.CopyTo(origins); d.CopyTo(directions); t.CopyTo(target);
         if (b is not null) b.CopyTo(background);
+        if (al is not null) al.CopyTo(alpha);
     }
 
     /// <summary>Ray i of the batch (see the class summary).</summary>
-    void RayAt(Rng stream, int i, bool jitter, NerfRayBackground mode, float[] origins, float[] directions, float[] target, float[]? background)
+    void RayAt(Rng stream, int i, bool jitter, NerfRayBackground mode, float[] origins, float[] directions, float[] target, float[]? background, float[]? alpha)
     {
         var rng = stream.Advanced((long)i * DrawsPerRay);
         var frames = Dataset.Frames;
@@ -97,6 +101,7 @@ public sealed partial class NerfRays : IDisposable
         if (background is not null)
             for (int c = 0; c < 3; c++) background[r3 + c] = bg[c] = rng.NextFloat();
         float a = rgba[3];
+        if (alpha is not null) alpha[i] = a;
         for (int c = 0; c < 3; c++) target[r3 + c] = rgba[c] * a + bg[c] * (1f - a);
     }
 

@@ -2,7 +2,7 @@
 // counter-based: ray i draws from the pcg32 stream advanced by i·NERF_DRAWS_PER_RAY, in this order: frame, pixel x,
 // pixel y, jitter x, jitter y, background r, g, b. Then the camera ray (pinhole, plus OpenCV radial-tangential
 // undistortion in double, as Camera.Ray), the pixel's RGBA (rgba8 or fp16, as NerfImage stores them), the background
-// (constant, or random per ray) and the target rgb·α + bg·(1 − α). Same operations in the same order as the CPU, so
+// (constant, or random per ray), the target rgb·α + bg·(1 − α) and optionally α itself. Same operations in the same order as the CPU, so
 // the emulator agrees bit for bit; a GPU may differ by FMA contraction (1 ulp).
 // check: -DNGP_CHECK=1
 #include "ngp_prelude.cuh"
@@ -22,6 +22,7 @@ struct NerfRaysArgs
     float* directions;             // [R, 3]
     float* target;                 // [R, 3]
     float* background;             // [R, 3] per-ray random backgrounds, or null (constant bg_r, bg_g, bg_b)
+    float* alpha;                  // [R] the pixel's α (NeuS's mask), or null
     ngp_u64 rng_state;
     ngp_u64 rng_inc;
     ngp_u32 rays;
@@ -31,7 +32,7 @@ struct NerfRaysArgs
     float bg_r, bg_g, bg_b;
     ngp_u32 padding2;
 };
-NGP_ARGS_SIZE(NerfRaysArgs, 120);
+NGP_ARGS_SIZE(NerfRaysArgs, 128);
 
 /// ((u32)·n) >> 32: uniform in [0, n) (NerfRays.UniformIndex).
 NGP_DEVICE ngp_u32 nerf_uniform_index(NgpPcg32& rng, ngp_u32 n) { return (ngp_u32)(((ngp_u64)ngp_pcg32_next_uint(rng) * n) >> 32); }
@@ -118,6 +119,7 @@ extern "C" __global__ void kernel_nerf_training_rays(const NerfRaysArgs a)
             a.background[r3 + c] = bg[c];
         }
     const float alpha = rgba[3];
+    if (a.alpha) a.alpha[i] = alpha;
     for (int c = 0; c < 3; ++c)
     {
         const float fg = rgba[c] * alpha, back = bg[c] * (1.0f - alpha);

@@ -14,7 +14,7 @@ namespace NgpSharp.Systems.Neus;
 /// needed; the MLP is ours (tiny-cuda-nn style, no biases — SH's constant band acts as one).
 /// Backward hands dL/dfeatures and dL/d∇f (through the normalisation) back to the geometry.
 /// </summary>
-public sealed class NeusColourNetwork<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class NeusColourNetwork<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
     readonly SphericalHarmonics<T> _sh;
     DeviceBuffer<T>? _input, _dirs, _shRows;
@@ -87,6 +87,11 @@ public sealed class NeusColourNetwork<T> : IDisposable where T : unmanaged, IFlo
     /// </summary>
     public void AccumulateGeometryGradients(DeviceMatrix<T> dLdInput, DeviceMatrix<T> gradient, DeviceMatrix<T> dLdFeatures, DeviceMatrix<T> dLdGradient, int samples)
     {
+        if (Backend.Kind == BackendKind.Cuda)
+        {
+            AccumulateGeometryGradientsCuda(dLdInput, gradient, dLdFeatures, dLdGradient, samples);
+            return;
+        }
         ReadOnlySpan<T> di = dLdInput.AsSpan(), g = gradient.AsSpan();
         Span<T> df = dLdFeatures.AsSpan(), dg = dLdGradient.AsSpan();
         int w = InputWidth, fd = FeatureDim, fc = dLdFeatures.Cols;

@@ -81,6 +81,7 @@ public sealed partial class NeusTrainer
             if (grid.Resolution != Grid.Resolution || grid.Cascades != Grid.Cascades)
                 throw new InvalidDataException($"{path}: occupancy grid is {grid.Cascades}×{grid.Resolution}³, the config asks for {Grid.Cascades}×{Grid.Resolution}³");
             Grid = grid;
+            if (_device is not null) _device.BitfieldStale = true;
             UpdateSchedules(StepCount);
         }
         catch (EndOfStreamException e) { throw new InvalidDataException($"{path}: checkpoint is truncated", e); }

@@ -14,7 +14,7 @@ public sealed partial class NeusTrainer
     /// <summary>
     /// Renders every pixel of <paramref name="camera"/> (pixel centres): inference march (no jitter) through the
     /// occupancy grid, SDF with analytic normals, colour network, NeuS compositing of every sample, in chunks of
-    /// model.ray_chunk rays.
+    /// model.ray_chunk rays (on CUDA each chunk runs on the device: rays up, [chunk, 8] values down).
     /// </summary>
     public NeusRender Render(Camera camera, (float R, float G, float B) background)
     {
@@ -39,11 +39,21 @@ public sealed partial class NeusTrainer
                 px[2 * i + 1] = p / w + 0.5f;
             }
             camera.Rays(px.AsSpan(0, 2 * n), _origins, _directions);
-            var samples = new RaySamples(n, 16 * n);
-            RayMarcher.MarchInference(_origins.AsSpan(0, 3 * n), _directions.AsSpan(0, 3 * n), Grid, _march, samples);
-            total += samples.Count;
-            RenderSamples(samples, n, bg);
-            ReadOnlySpan<float> c = _render.Colour.AsSpan(), a = _render.Opacity.AsSpan(), d = _render.Depth.AsSpan(), nm = _render.Normal.AsSpan();
+            ReadOnlySpan<float> c, a, d, nm;
+            if (_device is null)
+            {
+                var samples = new RaySamples(n, 16 * n);
+                RayMarcher.MarchInference(_origins.AsSpan(0, 3 * n), _directions.AsSpan(0, 3 * n), Grid, _march, samples);
+                total += samples.Count;
+                RenderSamples(samples, n, bg);
+                c = _render.Colour.AsSpan(); a = _render.Opacity.AsSpan(); d = _render.Depth.AsSpan(); nm = _render.Normal.AsSpan();
+            }
+            else
+            {
+                var host = _device.HostBuffer(RenderChunkFloats * chunk).AsSpan(0, RenderChunkFloats * n);
+                total += RenderChunkCuda(n, bg, host);
+                c = host[..(3 * n)]; nm = host.Slice(3 * n, 3 * n); a = host.Slice(6 * n, n); d = host.Slice(7 * n, n);
+            }
             c[..(3 * n)].CopyTo(image.Data.AsSpan(3 * start, 3 * n));
             for (int i = 0; i < n; i++)
             {

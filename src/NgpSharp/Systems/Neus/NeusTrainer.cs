@@ -28,6 +28,7 @@ public readonly record struct NeusStep(double Loss, double Psnr, double Eikonal,
 /// cosine, L1 + mask BCE + eikonal (+ optional MSE, sparsity, opaque) losses, the double backward through the
 /// normals, Adam (1e-2, variance 1e-3) with a constant then exponential learning rate, NaN/Inf guard and dynamic
 /// ray counts. One pcg32 stream drives every random choice, so runs are reproducible and resume bit-identically.
+/// On the CUDA backend the step is device-resident (NeusTrainer.Cuda.cs says what still crosses to the host).
 /// </summary>
 public sealed partial class NeusTrainer : IDisposable
 {
@@ -49,8 +50,8 @@ public sealed partial class NeusTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(backend);
-        if (backend.Kind != BackendKind.Cpu)
-            throw new NotSupportedException($"NeuS training runs on the CPU backend for now (got {backend.Kind}): the SDF network's CUDA kernels are not written yet; use --device cpu");
+        if (backend.Kind is not (BackendKind.Cpu or BackendKind.Cuda))
+            throw new NotSupportedException($"NeuS training: no {backend.Kind} kernels (use --device cpu or cuda)");
         Settings = settings;
         Dataset = dataset;
         Backend = backend;
@@ -83,6 +84,7 @@ public sealed partial class NeusTrainer : IDisposable
         (_rayDirs, _target, _mask, _dLdColour, _dLdOpacity) = (new(backend), new(backend), new(backend), new(backend), new(backend));
         RaysPerStep = RoundRays(m.TrainNumRays);
         UpdateSchedules(0);
+        if (backend is Compute.Cuda.CudaBackend cuda) _device = new DeviceState(cuda, dataset, Grid.Bitfield.Length);
     }
 
     public NeusSettings Settings { get; }
@@ -140,6 +142,7 @@ public sealed partial class NeusTrainer : IDisposable
     {
         var cameras = Dataset.Frames.Select(f => f.Camera).ToArray();
         Grid.MarkUnseenCells(p => cameras.Any(c => c.Sees(p)));
+        if (_device is not null) _device.BitfieldStale = true;
     }
 
     /// <summary>instant-nsr-pl's update_step: progressive grid levels, variance modulation, cosine anneal ratio.</summary>
@@ -173,9 +176,27 @@ public sealed partial class NeusTrainer : IDisposable
     public NeusStep Step()
     {
         UpdateSchedules(StepCount);
-        if (Settings.Model.GridPrune) Grid.Update((int)Math.Min(StepCount, int.MaxValue), EvaluateOccupancy, ref _rng);
-
+        if (Settings.Model.GridPrune) UpdateGrid();
         int rays = RaysPerStep;
+        var (loss, psnr, eikonal, invS, s, finite) = _device is null ? StepCpu(rays) : StepCuda(rays);
+        StepCount++;
+        if (finite)
+        {
+            Optimizer.Step(1f, _params.All, _gradients.All);
+            Variance.Step(Optimizer.LearningRate / Settings.System.Optimizer.Lr);
+        }
+        else
+        {
+            SkippedSteps++;
+            Variance.Step(0);
+        }
+        AdaptRays(s);
+        return new NeusStep(loss, psnr, eikonal, invS, rays, s, !finite);
+    }
+
+    /// <summary>The CPU step after the grid update: host rays, march, networks, renderer, losses, backward.</summary>
+    (double Loss, double Psnr, double Eikonal, double InvS, int Samples, bool Finite) StepCpu(int rays)
+    {
         Ensure(ref _origins, 3 * rays); Ensure(ref _directions, 3 * rays); Ensure(ref _rgba, 4 * rays);
         Dataset.SampleRays(ref _rng, rays, _origins, _directions, _rgba);
         var bg = TrainingBackground();
@@ -190,19 +211,7 @@ public sealed partial class NeusTrainer : IDisposable
         int s = _samples.Count;
 
         var (loss, psnr, eikonal, invS, finite) = ForwardBackward(_samples, rays, bg, target, mask, dirs);
-        StepCount++;
-        if (finite)
-        {
-            Optimizer.Step(1f, _params.All, _gradients.All);
-            Variance.Step(Optimizer.LearningRate / Settings.System.Optimizer.Lr);
-        }
-        else
-        {
-            SkippedSteps++;
-            Variance.Step(0);
-        }
-        AdaptRays(s);
-        return new NeusStep(loss, psnr, eikonal, invS, rays, s, !finite);
+        return (loss, psnr, eikonal, invS, s, finite);
     }
 
     /// <summary>instant-nsr-pl's dynamic ray sampling: rays ← min(0.9·rays + 0.1·rays·target/samples, max).</summary>
@@ -291,16 +300,7 @@ public sealed partial class NeusTrainer : IDisposable
 
     static DeviceMatrix<float> Rows(DeviceMatrix<float> m, int rows) => m.Data.Slice(0, (long)rows * m.Cols).AsMatrix(rows, m.Cols);
 
-    void FillPositions(RaySamples samples, Span<float> pos)
-    {
-        pos.Clear();
-        for (int i = 0; i < samples.Count; i++)
-        {
-            int r = samples.RayIndices[i];
-            float t = 0.5f * (samples.TStarts[i] + samples.TEnds[i]);
-            for (int k = 0; k < 3; k++) pos[3 * i + k] = _origins[3 * r + k] + t * _directions[3 * r + k];
-        }
-    }
+    void FillPositions(RaySamples samples, Span<float> pos) => NeusBatch.FillPositions(samples, _origins, _directions, pos);
 
     static void Ensure(ref float[] a, int n) { if (a.Length < n) a = new float[Math.Max(n, a.Length * 3 / 2)]; }
 
@@ -309,6 +309,7 @@ public sealed partial class NeusTrainer : IDisposable
         foreach (var m in new[] { _positions, _sdfOut, _sdfGrad, _rgb, _dLdSdfOut, _dLdGrad, _dLdRgb, _dLdInput, _rayDirs, _target, _mask, _dLdColour, _dLdOpacity })
             m.Dispose();
         _render.Dispose();
+        _device?.Dispose();
         _params.Dispose(); _gradients.Dispose();
         Sdf.Dispose(); Colour.Dispose(); Optimizer.Dispose();
     }
