@@ -32,8 +32,9 @@ static class TestRenderers
     public static ITestRenderer Open(RunDirectory run, IEnumerable<string> overrides, string checkpoint, string device, bool quiet)
     {
         var tree = YamlConfig.LoadTree(run.ParsedConfigPath, overrides);
-        if (SystemKinds.Of(tree) == SystemKind.Neus) return new NeusTestRenderer(ConfigBinder.Bind<NeusSettings>(tree), checkpoint);
-        return new NerfTestRenderer(ConfigBinder.Bind<NerfSettings>(tree), checkpoint, TrainCommand.SelectBackend(device, quiet));
+        var backend = TrainCommand.SelectBackend(device, quiet);
+        if (SystemKinds.Of(tree) == SystemKind.Neus) return new NeusTestRenderer(ConfigBinder.Bind<NeusSettings>(tree), checkpoint, backend);
+        return new NerfTestRenderer(ConfigBinder.Bind<NerfSettings>(tree), checkpoint, backend);
     }
 
     sealed class NerfTestRenderer : ITestRenderer
@@ -72,10 +73,10 @@ static class TestRenderers
     {
         readonly NeusTrainer _trainer;
 
-        public NeusTestRenderer(NeusSettings settings, string checkpoint)
+        public NeusTestRenderer(NeusSettings settings, string checkpoint, Backend backend)
         {
             Test = NerfData.Load(settings.Dataset, settings.Dataset.TestSplit);
-            _trainer = new NeusTrainer(settings, Test, CpuBackend.Shared);
+            _trainer = new NeusTrainer(settings, Test, backend);
             _trainer.Resume(checkpoint);
             Video = (settings.Export.VideoFrames, settings.Export.VideoDownscale, settings.Export.VideoFps);
         }
