@@ -25,7 +25,6 @@ public sealed partial class NeusTrainer
         var depth = new float[pixels];
         var opacity = new float[pixels];
         int chunk = Settings.Model.RayChunk;
-        var bg = RayBackground<float>.Constant(background.R, background.G, background.B);
         var px = new float[2 * chunk];
         Ensure(ref _origins, 3 * chunk); Ensure(ref _directions, 3 * chunk);
         long total = 0;
@@ -42,7 +41,7 @@ public sealed partial class NeusTrainer
             var samples = new RaySamples(n, 16 * n);
             RayMarcher.MarchInference(_origins.AsSpan(0, 3 * n), _directions.AsSpan(0, 3 * n), Grid, _march, samples);
             total += samples.Count;
-            RenderSamples(samples, n, bg);
+            RenderSamples(samples, n, RayBackgroundFor(n, background, training: false));
             ReadOnlySpan<float> c = _render.Colour.AsSpan(), a = _render.Opacity.AsSpan(), d = _render.Depth.AsSpan(), nm = _render.Normal.AsSpan();
             c[..(3 * n)].CopyTo(image.Data.AsSpan(3 * start, 3 * n));
             for (int i = 0; i < n; i++)
