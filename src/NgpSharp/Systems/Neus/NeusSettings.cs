@@ -48,6 +48,18 @@ public sealed record NeusModelSettings
     public JsonObject? Geometry { get; init; }
     /// <summary>instant-nsr-pl's model.texture block (volume-radiance): dir_encoding_config, mlp_network_config.</summary>
     public JsonObject? Texture { get; init; }
+    /// <summary>
+    /// instant-nsr-pl's learned_background: a second NeRF (<see cref="GeometryBg"/>, <see cref="TextureBg"/>) renders what
+    /// lies outside the scene box and is the foreground's per-ray background; training targets are then the images'
+    /// colours as captured (masks are not applied: use with system.loss.lambda_mask=0 on unmasked scenes).
+    /// </summary>
+    public bool LearnedBackground { get; init; }
+    /// <summary>Background samples aimed at per ray: cone angle 10^(log10(1000)/n) − 1 (instant-nsr-pl's num_samples_per_ray_bg).</summary>
+    [Range(4, 4096)] public int NumSamplesPerRayBg { get; init; } = 64;
+    /// <summary>instant-nsr-pl's model.geometry_bg block (volume-density): feature_dim, density_bias, xyz_encoding_config, mlp_network_config.</summary>
+    public JsonObject? GeometryBg { get; init; }
+    /// <summary>instant-nsr-pl's model.texture_bg block (volume-radiance): dir_encoding_config, mlp_network_config.</summary>
+    public JsonObject? TextureBg { get; init; }
     /// <summary>Rays rendered at once at test time and for meshes' colours.</summary>
     [Range(64, 1 << 22)] public int RayChunk { get; init; } = 4096;
 }

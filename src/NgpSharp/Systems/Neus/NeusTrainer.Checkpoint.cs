@@ -55,7 +55,7 @@ public sealed partial class NeusTrainer
                 if (version != CheckpointVersion) throw new InvalidDataException($"{path}: NeuS checkpoint version {version}, this build reads {CheckpointVersion}");
                 long count = r.ReadInt64();
                 if (count != _params.Length)
-                    throw new InvalidDataException($"{path}: checkpoint has {count} parameters, the configured model {_params.Length} (different model config?)");
+                    throw new InvalidDataException($"{path}: checkpoint has {count} parameters, the configured model {_params.Length} ({CheckpointMismatchHint(count)})");
                 long steps = r.ReadInt64(), skipped = r.ReadInt64();
                 int rays = r.ReadInt32();
                 ulong state = r.ReadUInt64(), inc = r.ReadUInt64();

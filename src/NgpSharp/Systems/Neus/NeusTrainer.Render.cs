@@ -25,7 +25,7 @@ public sealed partial class NeusTrainer
         var depth = new float[pixels];
         var opacity = new float[pixels];
         int chunk = Settings.Model.RayChunk;
-        var bg = RayBackground<float>.Constant(background.R, background.G, background.B);
+        var bg = RayBackground<float>.Constant(background.R, background.G, background.B);   // CUDA: no learned background
         var px = new float[2 * chunk];
         Ensure(ref _origins, 3 * chunk); Ensure(ref _directions, 3 * chunk);
         long total = 0;
@@ -45,7 +45,7 @@ public sealed partial class NeusTrainer
                 var samples = new RaySamples(n, 16 * n);
                 RayMarcher.MarchInference(_origins.AsSpan(0, 3 * n), _directions.AsSpan(0, 3 * n), Grid, _march, samples);
                 total += samples.Count;
-                RenderSamples(samples, n, bg);
+                RenderSamples(samples, n, RayBackgroundFor(n, background, training: false));
                 c = _render.Colour.AsSpan(); a = _render.Opacity.AsSpan(); d = _render.Depth.AsSpan(); nm = _render.Normal.AsSpan();
             }
             else

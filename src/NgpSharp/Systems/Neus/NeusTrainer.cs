@@ -52,6 +52,8 @@ public sealed partial class NeusTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         if (backend.Kind is not (BackendKind.Cpu or BackendKind.Cuda))
             throw new NotSupportedException($"NeuS training: no {backend.Kind} kernels (use --device cpu or cuda)");
+        if (backend.Kind == BackendKind.Cuda && settings.Model.LearnedBackground)
+            throw new NotSupportedException("model.learned_background runs on the CPU only for now (its sampling loop has no CUDA kernels); use --device cpu");
         Settings = settings;
         Dataset = dataset;
         Backend = backend;
@@ -63,7 +65,7 @@ public sealed partial class NeusTrainer : IDisposable
         Variance = new VarianceNetwork(m.Variance.InitVal, settings.System.Optimizer.VarianceLr,
             settings.System.Optimizer.Beta1, settings.System.Optimizer.Beta2, settings.System.Optimizer.Eps);
         Optimizer = OptimizerFactory.Create<float>(backend, JsonConfig.From(OptimizerJson(settings), "system.optimizer"));
-        long count = Sdf.ParamCount + Colour.ParamCount;
+        long count = Sdf.ParamCount + Colour.ParamCount + CreateBackgroundModel();
         _params = backend.Allocate<float>(count);
         _gradients = backend.Allocate<float>(count);
         _rng = new Rng(settings.Seed);
@@ -71,6 +73,7 @@ public sealed partial class NeusTrainer : IDisposable
         Colour.Mlp.InitializeParams(ref _rng, ColourSlice(_params));
         Sdf.SetParams(SdfSlice(_params), SdfSlice(_gradients));
         Colour.Mlp.SetParams(ColourSlice(_params), ColourSlice(_gradients));
+        InitializeBackgroundParams();
         Optimizer.Allocate(count, 0);
         float r = (float)m.Radius;
         SceneBox = new Aabb(new Vector3(-r), new Vector3(r));
@@ -100,7 +103,7 @@ public sealed partial class NeusTrainer : IDisposable
     /// <summary>instant-nsr-pl's render_step_size: √3·2r / num_samples_per_ray.</summary>
     public float RenderStepSize { get; }
 
-    /// <summary>θ: [sdf params | colour params].</summary>
+    /// <summary>θ: [sdf params | colour params | background NeRF params (model.learned_background)].</summary>
     public DeviceSpan<float> Params => _params.All;
     public long StepCount { get; private set; }
     public long SkippedSteps { get; private set; }
@@ -211,6 +214,7 @@ public sealed partial class NeusTrainer : IDisposable
         int s = _samples.Count;
 
         var (loss, psnr, eikonal, invS, finite) = ForwardBackward(_samples, rays, bg, target, mask, dirs);
+        s += BackgroundSamples; // instant-nsr-pl's num_samples_full: the background's samples count too
         return (loss, psnr, eikonal, invS, s, finite);
     }
 
@@ -237,11 +241,11 @@ public sealed partial class NeusTrainer : IDisposable
     {
         for (int r = 0; r < rays; r++)
         {
-            float a = _rgba[4 * r + 3];
+            float a = TargetCoverage(_rgba[4 * r + 3]);
             target[3 * r] = _rgba[4 * r] * a + bg.R * (1 - a);
             target[3 * r + 1] = _rgba[4 * r + 1] * a + bg.G * (1 - a);
             target[3 * r + 2] = _rgba[4 * r + 2] * a + bg.B * (1 - a);
-            mask[r] = a;
+            mask[r] = _rgba[4 * r + 3];
         }
         _directions.AsSpan(0, 3 * rays).CopyTo(dirs);
     }
@@ -262,7 +266,7 @@ public sealed partial class NeusTrainer : IDisposable
 
         float invS = (float)Variance.InvS;
         var inputs = new NeusRenderInputs<float>(samples, new ColumnRange<float>(sdfOut, 0, 1), grad, rgb, dirs, invS, CosAnnealRatio,
-            RayBackground<float>.Constant(bg.R, bg.G, bg.B));
+            RayBackgroundFor(rays, bg, training: true));
         _renderer.Forward(inputs, _render);
 
         var dLdColour = _dLdColour.Matrix(rays, 3);
@@ -280,7 +284,9 @@ public sealed partial class NeusTrainer : IDisposable
         var dLdGrad = _dLdGrad.Matrix(s, 3);
         var dLdRgb = _dLdRgb.Matrix(s, 3);
         dLdSdfOut.AsSpan().Clear(); dLdGrad.AsSpan().Clear(); dLdRgb.AsSpan().Clear();
-        double dInvS = _renderer.Backward(inputs, _render, dLdColour, new ColumnRange<float>(dLdSdfOut, 0, 1), dLdGrad, dLdRgb, dLdOpacity);
+        double dInvS = _renderer.Backward(inputs, _render, dLdColour, new ColumnRange<float>(dLdSdfOut, 0, 1), dLdGrad, dLdRgb, dLdOpacity,
+            dLdBackground: BackgroundGradient(rays));
+        BackgroundBackward(rays);
         Variance.AccumulateInvSGradient(dInvS);
         double eikonal = samples.Count == 0 ? 0 : NeusLoss<float>.Eikonal(Rows(grad, samples.Count), Rows(dLdGrad, samples.Count), (float)lossCfg.LambdaEikonal);
         loss += lossCfg.LambdaEikonal * eikonal;
@@ -312,5 +318,6 @@ public sealed partial class NeusTrainer : IDisposable
         _device?.Dispose();
         _params.Dispose(); _gradients.Dispose();
         Sdf.Dispose(); Colour.Dispose(); Optimizer.Dispose();
+        DisposeBackground();
     }
 }
