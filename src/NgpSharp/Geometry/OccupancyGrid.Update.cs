@@ -38,6 +38,7 @@ public sealed partial class OccupancyGrid
     public bool IsUpdateStep(int step) => Schedule switch
     {
         OccupancyUpdateSchedule.InstantNgp => step % Math.Clamp(step / 16, 1, 16) == 0,
+        OccupancyUpdateSchedule.Nerfacc => step % UpdateInterval == 0,
         _ => step < WarmupSteps || step % UpdateInterval == 0,
     };
 

@@ -8,10 +8,15 @@ public delegate void DensityFunction(ReadOnlySpan<float> positions, Span<float> 
 /// <summary>When <see cref="OccupancyGrid.Update(int, DensityFunction, ref NgpSharp.Compute.Rng)"/> refreshes the grid.</summary>
 public enum OccupancyUpdateSchedule
 {
-    /// <summary>DESIGN.md / nerfacc: every step before <see cref="OccupancyGrid.WarmupSteps"/>, then every <see cref="OccupancyGrid.UpdateInterval"/> steps.</summary>
+    /// <summary>DESIGN.md: every step before <see cref="OccupancyGrid.WarmupSteps"/>, then every <see cref="OccupancyGrid.UpdateInterval"/> steps.</summary>
     EveryStepThenInterval,
     /// <summary>instant-ngp's testbed.cu: when step % clamp(step / 16, 1, 16) == 0 (every step up to 31, then ever sparser, every 16 from 256).</summary>
     InstantNgp,
+    /// <summary>
+    /// nerfacc's every_n_step (what instant-nsr-pl uses): only when step % <see cref="OccupancyGrid.UpdateInterval"/> == 0;
+    /// every cell before <see cref="OccupancyGrid.WarmupSteps"/>, then the uniform + occupied sample.
+    /// </summary>
+    Nerfacc,
 }
 
 /// <summary>

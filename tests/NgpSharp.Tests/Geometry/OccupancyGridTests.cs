@@ -107,6 +107,8 @@ public class OccupancyGridTests
         Assert.True(ngp.IsUpdateStep(34));
         Assert.False(ngp.IsUpdateStep(260));
         Assert.True(ngp.IsUpdateStep(272));
+        var nerfacc = new OccupancyGrid(Unit, 1, 8) { Schedule = OccupancyUpdateSchedule.Nerfacc };
+        for (int s = 0; s < 400; s++) Assert.Equal(s % 16 == 0, nerfacc.IsUpdateStep(s));
     }
 
     [Fact]

@@ -77,7 +77,7 @@ public sealed partial class NeusTrainer : IDisposable
         Optimizer.Allocate(count, 0);
         float r = (float)m.Radius;
         SceneBox = new Aabb(new Vector3(-r), new Vector3(r));
-        Grid = new OccupancyGrid(SceneBox, 1, m.GridResolution);
+        Grid = new OccupancyGrid(SceneBox, 1, m.GridResolution) { Schedule = OccupancyUpdateSchedule.Nerfacc };   // instant-nsr-pl: nerfacc every_n_step(n = 16)
         if (!m.GridPrune) MarkAllOccupied(Grid);
         RenderStepSize = (float)NeusAlpha.RenderStepSize(m.Radius, m.NumSamplesPerRay);
         _march = new MarchSettings { ConeAngle = 0, MaxSamplesPerRay = 4 * m.NumSamplesPerRay, MinStepSize = RenderStepSize, MaxStepSize = RenderStepSize };
