@@ -82,6 +82,7 @@ public sealed partial class NerfTrainer : IDisposable
         RaysPerStep = RoundRays(settings.Trainer.InitialRays);
         LossScale = LossScaleFor(backend, Network);
         _rays = new NerfRays(dataset, backend);
+        NanGuard = new NanGuard(settings.Trainer.NanGuard, SaveTrainableState, LoadTrainableState, Optimizer);
         if (backend is CudaBackend cuda)
         {
             _cuda = cuda;
@@ -108,6 +109,9 @@ public sealed partial class NerfTrainer : IDisposable
 
     /// <summary>The weights to render with: the optimizer's EMA when it keeps one, else θ.</summary>
     public DeviceSpan<float> InferenceParams => Optimizer.InferenceWeights is { } ema && ema.Length == _params.Length ? ema : _params.All;
+
+    /// <summary>The NaN/∞ policy: skip, restore the last good state with half the learning rate, give up (trainer.nan_*).</summary>
+    public NanGuard NanGuard { get; }
 
     /// <summary>Training steps taken (skipped ones included).</summary>
     public long StepCount { get; private set; }
@@ -187,6 +191,7 @@ public sealed partial class NerfTrainer : IDisposable
     public NerfStep Step()
     {
         if (StepCount > int.MaxValue) throw new InvalidOperationException("NeRF training: step counter overflow");
+        NanGuard.BeforeStep();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         UpdateGrid();
         double tGrid = clock.Elapsed.TotalSeconds;
@@ -202,6 +207,7 @@ public sealed partial class NerfTrainer : IDisposable
         bool finite = double.IsFinite(loss) && GradientsFinite();
         if (finite) Optimizer.Step(LossScale, _params.All, _gradients.All);
         else SkippedSteps++;
+        NanGuard.AfterStep(finite, StepCount);
         LastTimings = timings with { Grid = tGrid, Optimizer = clock.Elapsed.TotalSeconds };
 
         // instant-ngp: rays ← rays·target/measured, rounded up to the ray granularity and clamped.

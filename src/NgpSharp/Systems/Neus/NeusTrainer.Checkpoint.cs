@@ -82,6 +82,7 @@ public sealed partial class NeusTrainer
                 throw new InvalidDataException($"{path}: occupancy grid is {grid.Cascades}×{grid.Resolution}³, the config asks for {Grid.Cascades}×{Grid.Resolution}³");
             Grid = grid;
             UpdateSchedules(StepCount);
+            NanGuard.Reset();
         }
         catch (EndOfStreamException e) { throw new InvalidDataException($"{path}: checkpoint is truncated", e); }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
