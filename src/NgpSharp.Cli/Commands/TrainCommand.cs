@@ -41,7 +41,7 @@ public static class TrainCommand
         using var trainer = new NerfTrainer(settings, data, backend);
         trainer.MarkUnseenCells();
         if (resume is not null) trainer.Resume(resume);
-        trainer.NanGuard.Log = Console.Error.WriteLine;
+        trainer.Log = Console.Error.WriteLine; // NaN restores, out-of-memory retries
         var t = settings.Trainer;
         if (!quiet)
             Console.WriteLine(FormattableString.Invariant(
