@@ -26,14 +26,14 @@ public sealed class GeometryFuzzTests(ITestOutputHelper output)
     public void Npy_Fuzz()
     {
         var seeds = NpyFiles(".npy").Select(p => new FuzzSeed(Path.GetFileName(p), File.ReadAllBytes(p), Heavy: new FileInfo(p).Length > 4096)).ToList();
-        FuzzDriver.Run(output, new FuzzTarget("npy", seeds, b => Npy.Read(new MemoryStream(b), "x.npy"), typeof(NpyFormatException)) { Cases = 1500 });
+        FuzzDriver.Run(output, new FuzzTarget("npy", seeds, b => Npy.Read(new MemoryStream(b), "x.npy"), typeof(NpyFormatException)) { Cases = 5000 });
     }
 
     [Fact]
     public void Npz_Fuzz()
     {
         var seeds = NpyFiles(".npz").Select(p => new FuzzSeed(Path.GetFileName(p), File.ReadAllBytes(p))).ToList();
-        FuzzDriver.Run(output, new FuzzTarget("npz", seeds, b => Npz.Read(new MemoryStream(b), "x.npz"), typeof(NpyFormatException)) { Cases = 1000 });
+        FuzzDriver.Run(output, new FuzzTarget("npz", seeds, b => Npz.Read(new MemoryStream(b), "x.npz"), typeof(NpyFormatException)) { Cases = 4000 });
     }
 
     /// <summary>The bunny's first vertices and the faces among them (a few hundred).</summary>
@@ -109,7 +109,7 @@ public sealed class GeometryFuzzTests(ITestOutputHelper output)
                 .Concat(new[] { 0.0, 0, 0, 1, 0, 0, 0, 1, 0 }.SelectMany(v => BitConverter.GetBytes(BitConverter.DoubleToInt64Bits(v)).Reverse()))
                 .Concat(new byte[] { 3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2 }).ToArray()),
         };
-        FuzzDriver.Run(output, new FuzzTarget("mesh ply", seeds, b => PlyFormat.Read(new MemoryStream(b), "x.ply"), typeof(MeshFormatException)) { Cases = 1500 });
+        FuzzDriver.Run(output, new FuzzTarget("mesh ply", seeds, b => PlyFormat.Read(new MemoryStream(b), "x.ply"), typeof(MeshFormatException)) { Cases = 4000 });
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class GeometryFuzzTests(ITestOutputHelper output)
             new("binary", Write(StlFormat.Write, new Mesh(cut.Positions, cut.Triangles[..(3 * 40)]))),
             new("ascii", Encoding.ASCII.GetBytes(AsciiStl(cut, 12))),
         };
-        FuzzDriver.Run(output, new FuzzTarget("mesh stl", seeds, b => StlFormat.Read(new MemoryStream(b), "x.stl"), typeof(MeshFormatException)) { Cases = 1000 });
+        FuzzDriver.Run(output, new FuzzTarget("mesh stl", seeds, b => StlFormat.Read(new MemoryStream(b), "x.stl"), typeof(MeshFormatException)) { Cases = 4000 });
     }
 
     [Fact]
