@@ -9,7 +9,11 @@ public sealed class CommandLine
     readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
     readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
-    public CommandLine(IEnumerable<string> args, IReadOnlySet<string> flags)
+    /// <param name="args">The words after the verb.</param>
+    /// <param name="flags">Options without a value.</param>
+    /// <param name="optionalValues">Options whose value may be left out (e.g. <c>--resume</c>): they take the next word
+    /// only when it is neither an option nor a key=value override; left out, their value is "".</param>
+    public CommandLine(IEnumerable<string> args, IReadOnlySet<string> flags, IReadOnlySet<string>? optionalValues = null)
     {
         var list = args.ToList();
         for (int i = 0; i < list.Count; i++)
@@ -21,6 +25,11 @@ public sealed class CommandLine
                 string? value = null;
                 int eq = name.IndexOf('=');
                 if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
+                else if (optionalValues is not null && optionalValues.Contains(name))
+                {
+                    bool next = i + 1 < list.Count && !list[i + 1].StartsWith('-') && !list[i + 1].Contains('=');
+                    value = next ? list[++i] : "";
+                }
                 else if (!flags.Contains(name))
                 {
                     if (i + 1 >= list.Count) throw new UsageException($"--{name} needs a value");

@@ -22,7 +22,7 @@ public static class DeviceSelection
                 return CpuBackend.Shared;
             case "cuda":
             case "gpu":
-                return CudaBackend.TryCreate(out var gpu, out var why) ? gpu! : throw new UsageException($"--device cuda: {why}");
+                return CudaBackend.TryCreate(out var gpu, out var why) ? gpu! : throw new UsageException($"--device cuda: no usable GPU: {why}; use --device cpu (or auto, which falls back to the CPU)");
             case "cuda-emulator":
                 // The CUDA kernels compiled with g++ and run on the CPU (slow; for checking kernels without a GPU).
                 return CudaBackend.TryCreateEmulated(out var emulated, out var whyNot) ? emulated! : throw new UsageException($"--device cuda-emulator: {whyNot}");

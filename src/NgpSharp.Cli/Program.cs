@@ -8,6 +8,9 @@ public static class Program
 {
     static readonly HashSet<string> Flags = ["quiet", "json", "help", .. RenderDatasetCommand.Flags];
 
+    /// <summary>Options whose value may be left out (`ngp train --out RUN --resume` continues from RUN's newest checkpoint).</summary>
+    static readonly HashSet<string> OptionalValues = ["resume"];
+
     const string Help = """
         ngp — Instant Neural Graphics Primitives for .NET
 
@@ -36,7 +39,7 @@ public static class Program
         }
         try
         {
-            var cl = new CommandLine(args.Skip(1), Flags);
+            var cl = new CommandLine(args.Skip(1), Flags, OptionalValues);
             return args[0] switch
             {
                 "demo" => DemoCommand.Run(cl),
@@ -65,6 +68,7 @@ public static class Program
         catch (InvalidDataException e) { return Fail(e.Message, 1); }
         catch (UnauthorizedAccessException e) { return Fail(e.Message, 1); }
         catch (NgpSharp.Compute.Cuda.CudaException e) { return Fail(e.Message, 1); }
+        catch (NgpSharp.Systems.TrainingDivergedException e) { return Fail(e.Message, 1); }
     }
 
     static int Fail(string message, int code)

@@ -13,7 +13,7 @@ namespace NgpSharp.Cli.Commands;
 public static class NeusTrainCommand
 {
     /// <summary>metrics.csv columns, averages over the steps since the previous row.</summary>
-    public static readonly IReadOnlyList<string> MetricsColumns = ["step", "loss", "lr", "psnr", "eikonal", "inv_s", "rays", "samples", "samples_per_s"];
+    public static readonly IReadOnlyList<string> MetricsColumns = ["step", "loss", "lr", "psnr", "eikonal", "inv_s", "rays", "samples", "samples_per_s", "skipped"];
 
     public static int Run(ConfigMapping config, string device, string? outDir, string? resume, bool quiet)
     {
@@ -25,6 +25,7 @@ public static class NeusTrainCommand
         using var trainer = new NeusTrainer(settings, data, backend);
         trainer.MarkUnseenCells();
         if (resume is not null) trainer.Resume(resume);
+        trainer.NanGuard.Log = Console.Error.WriteLine;
         var t = settings.Trainer;
         if (!quiet)
             Console.WriteLine(FormattableString.Invariant(
@@ -42,13 +43,13 @@ public static class NeusTrainCommand
             last = trainer.Step();
             window.Add(last, (clock.Elapsed - before).TotalSeconds);
             long step = trainer.StepCount;
-            if (step % t.LogEvery == 0 || step == t.MaxSteps) { window.WriteTo(metrics, step, trainer.Optimizer.LearningRate); window = new Window(); }
+            if (step % t.LogEvery == 0 || step == t.MaxSteps) { window.WriteTo(metrics, step, trainer.Optimizer.LearningRate, trainer.SkippedSteps); window = new Window(); }
             if (t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) Checkpoint(trainer, run, t.KeepCheckpoints);
             bar.Report(step, t.MaxSteps, clock.Elapsed * ((double)step / Math.Max(1, step - startStep)), string.Create(CultureInfo.InvariantCulture,
-                $"loss {last.Loss:F4} · PSNR {last.Psnr:F2} dB · eikonal {last.Eikonal:F4} · inv_s {last.InvS:F1} · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples"));
+                $"loss {last.Loss:F4} · PSNR {last.Psnr:F2} dB · eikonal {last.Eikonal:F4} · inv_s {last.InvS:F1} · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples{TrainCommand.SkippedNote(trainer.SkippedSteps)}"));
         }
         bar.Finish();
-        if (window.Count > 0) window.WriteTo(metrics, trainer.StepCount, trainer.Optimizer.LearningRate);
+        if (window.Count > 0) window.WriteTo(metrics, trainer.StepCount, trainer.Optimizer.LearningRate, trainer.SkippedSteps);
         string ckpt = Checkpoint(trainer, run, t.KeepCheckpoints);
         double seconds = clock.Elapsed.TotalSeconds;
         long steps = trainer.StepCount - startStep;
@@ -65,7 +66,7 @@ public static class NeusTrainCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{steps} steps in {seconds:F1} s ({(steps > 0 ? seconds / steps : 0):F3} s/step) · last loss {last.Loss:F4}, batch PSNR {last.Psnr:F2} dB, inv_s {last.InvS:F1}"));
-            if (trainer.SkippedSteps > 0) Console.WriteLine($"warning: {trainer.SkippedSteps} steps had NaN/Inf and were skipped");
+            if (trainer.SkippedSteps > 0) Console.WriteLine($"warning: {trainer.SkippedSteps} steps had NaN/Inf and were skipped ({trainer.NanGuard.Restores} restores of the last good state this session)");
             Console.WriteLine($"wrote {run.ParsedConfigPath}, {run.MetricsCsvPath}, {ckpt}, {report}");
             Console.WriteLine($"next: ngp test --run {run.Root} · ngp mesh --run {run.Root}");
         }
@@ -90,10 +91,10 @@ public static class NeusTrainCommand
             _loss += s.Loss; _psnr += s.Psnr; _eik += s.Eikonal; _invS += s.InvS; _rays += s.Rays; _samples += s.Samples; _seconds += seconds;
             Count++;
         }
-        public void WriteTo(MetricsLog log, long step, double lr)
+        public void WriteTo(MetricsLog log, long step, double lr, long skipped)
         {
             double n = Math.Max(1, Count);
-            log.Append(step, _loss / n, lr, _psnr / n, _eik / n, _invS / n, _rays / n, _samples / n, _seconds > 0 ? _samples / _seconds : 0);
+            log.Append(step, _loss / n, lr, _psnr / n, _eik / n, _invS / n, _rays / n, _samples / n, _seconds > 0 ? _samples / _seconds : 0, skipped);
             log.Flush();
         }
     }

@@ -44,7 +44,7 @@ static class TestRenderers
         public NerfTestRenderer(NerfSettings settings, string checkpoint, Backend backend)
         {
             Test = NerfData.Load(settings.Dataset, settings.Dataset.TestSplit);
-            _trainer = new NerfTrainer(settings, Test, backend);
+            _trainer = new NerfTrainer(settings, Test, backend) { Log = Console.Error.WriteLine }; // out-of-memory chunk splits
             _trainer.Resume(checkpoint);
             var mode = settings.Renderer.TestBackground;
             bool white = mode == NerfTestBackground.White || (mode == NerfTestBackground.Auto && (Test.WhiteBackground || !Test.HasAlpha));

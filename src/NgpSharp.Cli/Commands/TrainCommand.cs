@@ -11,14 +11,14 @@ namespace NgpSharp.Cli.Commands;
 /// <summary>`ngp train`: a NeRF run (instant-ngp's algorithm) or a NeuS run (NeusTrainCommand) from a YAML config with dotted overrides.</summary>
 public static class TrainCommand
 {
-    public const string Usage = "ngp train --config configs/nerf-blender.yaml|neus-dtu.yaml [dotted.key=value ...] [--device auto|cpu|cuda|cuda-emulator] [--out RUN_DIR] [--resume CKPT] [--quiet]";
+    public const string Usage = "ngp train --config configs/nerf-blender.yaml|neus-dtu.yaml [dotted.key=value ...] [--device auto|cpu|cuda|cuda-emulator] [--out RUN_DIR] [--resume [CKPT|latest]] [--quiet]";
 
     /// <summary>
     /// metrics.csv columns, averages over the steps since the previous row: samples = marched samples per step,
     /// trained_samples = those composited before early termination (the network's training batch with compaction),
-    /// samples_per_s = marched samples per second of step time.
+    /// samples_per_s = marched samples per second of step time, skipped = steps skipped for NaN/Inf so far (the run's total).
     /// </summary>
-    public static readonly IReadOnlyList<string> MetricsColumns = ["step", "loss", "lr", "psnr", "samples_per_s", "rays", "samples", "trained_samples"];
+    public static readonly IReadOnlyList<string> MetricsColumns = ["step", "loss", "lr", "psnr", "samples_per_s", "rays", "samples", "trained_samples", "skipped"];
 
     public static int Run(CommandLine cl)
     {
@@ -29,7 +29,7 @@ public static class TrainCommand
         bool quiet = cl.Flag("quiet");
         cl.RejectUnknown("train");
         if (!File.Exists(configPath)) throw new FileNotFoundException($"--config: {configPath} not found", configPath);
-        if (resume is not null && !File.Exists(resume)) throw new FileNotFoundException($"--resume: {resume} not found", resume);
+        resume = ResolveResume(resume, outDir);
         var tree = YamlConfig.LoadTree(configPath, cl.Overrides);
         if (SystemKinds.Of(tree) == SystemKind.Neus) return NeusTrainCommand.Run(tree, device, outDir, resume, quiet);
         var settings = ConfigBinder.Bind<NerfSettings>(tree);
@@ -41,6 +41,7 @@ public static class TrainCommand
         using var trainer = new NerfTrainer(settings, data, backend);
         trainer.MarkUnseenCells();
         if (resume is not null) trainer.Resume(resume);
+        trainer.Log = Console.Error.WriteLine; // NaN restores, out-of-memory retries
         var t = settings.Trainer;
         if (!quiet)
             Console.WriteLine(FormattableString.Invariant(
@@ -63,22 +64,22 @@ public static class TrainCommand
             long step = trainer.StepCount;
             if (step % t.LogEvery == 0 || step == t.MaxSteps)
             {
-                metrics.Append(step, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples, window.Trained);
+                metrics.Append(step, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples, window.Trained, trainer.SkippedSteps);
                 metrics.Flush();
                 window = new Window();
             }
             if (t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) Checkpoint(trainer, run, t.KeepCheckpoints);
             double samplesPerSecond = window.Count > 0 ? window.SamplesPerSecond : 0;
             bar.Report(step, t.MaxSteps, clock.Elapsed * ((double)(step) / Math.Max(1, step - startStep)), string.Create(CultureInfo.InvariantCulture,
-                $"loss {last.Loss:E3} · PSNR {last.Psnr:F2} dB · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples ({ProgressBar.Si(last.UsedSamples)} trained) · {ProgressBar.Si(samplesPerSecond)} samples/s"));
+                $"loss {last.Loss:E3} · PSNR {last.Psnr:F2} dB · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples ({ProgressBar.Si(last.UsedSamples)} trained) · {ProgressBar.Si(samplesPerSecond)} samples/s{SkippedNote(trainer.SkippedSteps)}"));
         }
         bar.Finish();
         if (window.Count > 0)
-            metrics.Append(trainer.StepCount, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples, window.Trained);
+            metrics.Append(trainer.StepCount, window.Loss, trainer.Optimizer.LearningRate, window.Psnr, window.SamplesPerSecond, window.Rays, window.Samples, window.Trained, trainer.SkippedSteps);
         string ckpt = Checkpoint(trainer, run, t.KeepCheckpoints);
         double seconds = clock.Elapsed.TotalSeconds;
         long steps = trainer.StepCount - startStep;
-        WriteTrainTimings(run, backend, trainer.StepCount, steps, seconds, total.Timings);
+        WriteTrainTimings(run, backend, trainer.StepCount, steps, trainer.SkippedSteps, seconds, total.Timings);
         string report = RunReport.Write(run.Root);
         if (!quiet)
         {
@@ -88,7 +89,7 @@ public static class TrainCommand
             if (steps > 0)
                 Console.WriteLine(FormattableString.Invariant(
                     $"time per step: grid {p.Grid / steps * 1e3:F1} ms · rays {p.Rays / steps * 1e3:F1} · march {p.March / steps * 1e3:F1} · forward {p.Forward / steps * 1e3:F1} · render+loss {p.Render / steps * 1e3:F1} · backward {p.Backward / steps * 1e3:F1} · optimizer {p.Optimizer / steps * 1e3:F1}"));
-            if (trainer.SkippedSteps > 0) Console.WriteLine($"warning: {trainer.SkippedSteps} steps had NaN/Inf and were skipped");
+            if (trainer.SkippedSteps > 0) Console.WriteLine($"warning: {trainer.SkippedSteps} steps had NaN/Inf and were skipped ({trainer.NanGuard.Restores} restores of the last good state this session)");
             Console.WriteLine($"wrote {run.ParsedConfigPath}, {run.MetricsCsvPath}, {ckpt}, {report}");
             Console.WriteLine($"next: ngp test --run {run.Root}");
         }
@@ -99,13 +100,13 @@ public static class TrainCommand
     /// Records this training session's timings under "train" in metrics.json (other keys, e.g. an earlier test's
     /// metrics, are kept) so that the report shows them after `ngp test` rewrites the page.
     /// </summary>
-    static void WriteTrainTimings(RunDirectory run, Backend backend, long step, long steps, double seconds, NerfStepTimings p)
+    static void WriteTrainTimings(RunDirectory run, Backend backend, long step, long steps, long skipped, double seconds, NerfStepTimings p)
     {
         var json = ReadMetricsJson(run);
         double perStep = steps > 0 ? 1e3 / steps : 0;
         json["train"] = new JsonObject
         {
-            ["step"] = step, ["steps"] = steps, ["seconds"] = Math.Round(seconds, 3),
+            ["step"] = step, ["steps"] = steps, ["seconds"] = Math.Round(seconds, 3), ["skipped_steps"] = skipped,
             ["seconds_per_step"] = steps > 0 ? Math.Round(seconds / steps, 5) : 0, ["device"] = backend.Description,
             ["grid_ms_per_step"] = Math.Round(p.Grid * perStep, 3), ["march_ms_per_step"] = Math.Round(p.March * perStep, 3),
             ["forward_ms_per_step"] = Math.Round(p.Forward * perStep, 3), ["backward_ms_per_step"] = Math.Round(p.Backward * perStep, 3),
@@ -126,6 +127,25 @@ public static class TrainCommand
         trainer.SaveCheckpoint(path);
         if (keep > 0) run.KeepLastCheckpoints(keep);
         return path;
+    }
+
+    /// <summary>" · N skipped (NaN/Inf)" for the progress line, or "".</summary>
+    internal static string SkippedNote(long skipped) => skipped > 0 ? $" · {skipped} skipped (NaN/Inf)" : "";
+
+    /// <summary>
+    /// --resume CKPT: that file; --resume alone or --resume latest: the newest checkpoint of --out RUN (a run that was
+    /// stopped or killed continues from there); null when not resuming.
+    /// </summary>
+    internal static string? ResolveResume(string? resume, string? outDir)
+    {
+        if (resume is null) return null;
+        if (resume is "" or "latest")
+        {
+            if (outDir is null) throw new UsageException($"--resume without a checkpoint path continues the run in --out RUN_DIR; give --out (or --resume PATH.ckpt)\nusage: {Usage}");
+            return RunDirectory.Open(outDir).LatestCheckpoint() ?? throw new FileNotFoundException($"--resume: {Path.Combine(outDir, "ckpt")} holds no step-*.ckpt checkpoint to continue from (drop --resume to start the run)");
+        }
+        if (!File.Exists(resume)) throw new FileNotFoundException($"--resume: {resume} not found", resume);
+        return resume;
     }
 
     /// <summary>--device auto|cpu|cuda|cuda-emulator (NeRF training and rendering run on the CPU or CUDA backend).</summary>

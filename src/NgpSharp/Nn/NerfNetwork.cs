@@ -146,8 +146,22 @@ public sealed partial class NerfNetwork<T> : Network<T> where T : unmanaged, IFl
 
     protected override ForwardContext ForwardCore(DeviceMatrix<T> input, DeviceMatrix<T> output, bool prepareBackward)
     {
-        int n = input.Rows;
         var ctx = new Context();
+        try
+        {
+            ForwardInto(ctx, input, output, prepareBackward);
+            return ctx;
+        }
+        catch
+        {
+            ctx.Dispose(); // an allocation that failed half-way (device out of memory) must not leak the others
+            throw;
+        }
+    }
+
+    void ForwardInto(Context ctx, DeviceMatrix<T> input, DeviceMatrix<T> output, bool prepareBackward)
+    {
+        int n = input.Rows;
         ctx.Positions = Allocate(ctx, n, 3);
         ctx.Directions01 = Allocate(ctx, n, 3);
         SplitInput(input, ctx.Positions, ctx.Directions01);
@@ -172,7 +186,6 @@ public sealed partial class NerfNetwork<T> : Network<T> where T : unmanaged, IFl
 
         MatrixColumns.Copy(ctx.ColourOut, 0, output, ColourColumn, 3);
         MatrixColumns.Copy(ctx.DensityOut, 0, output, DensityColumn, 1);
-        return ctx;
     }
 
     protected override void BackwardCore(ForwardContext context, DeviceMatrix<T> input, DeviceMatrix<T> output,

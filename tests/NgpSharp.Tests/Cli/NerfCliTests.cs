@@ -35,7 +35,7 @@ public sealed class NerfCliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(run, "config", "parsed.yaml")));
         Assert.Contains("downscale: 16", File.ReadAllText(Path.Combine(run, "config", "parsed.yaml")));
         var csv = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-        Assert.Equal("step,loss,lr,psnr,samples_per_s,rays,samples,trained_samples", csv[0]);
+        Assert.Equal("step,loss,lr,psnr,samples_per_s,rays,samples,trained_samples,skipped", csv[0]);
         Assert.Equal(["4", "8", "12"], csv.Skip(1).Select(l => l.Split(',')[0]));
         Assert.Equal(["step-000005.ckpt", "step-000010.ckpt", "step-000012.ckpt"],
             Directory.GetFiles(Path.Combine(run, "ckpt")).Select(Path.GetFileName).Order());

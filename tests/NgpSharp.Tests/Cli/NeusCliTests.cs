@@ -30,7 +30,7 @@ public sealed class NeusCliTests : IDisposable
             "model.geometry.xyz_encoding_config.n_levels=6", "model.geometry.xyz_encoding_config.log2_hashmap_size=12",
             "trainer.max_steps=6", "trainer.log_every=3", "export.video_frames=2");
         Assert.True(code == 0, error + output);
-        Assert.Equal("step,loss,lr,psnr,eikonal,inv_s,rays,samples,samples_per_s", File.ReadLines(Path.Combine(run, "metrics.csv")).First());
+        Assert.Equal("step,loss,lr,psnr,eikonal,inv_s,rays,samples,samples_per_s,skipped", File.ReadLines(Path.Combine(run, "metrics.csv")).First());
         Assert.True(File.Exists(Path.Combine(run, "ckpt", "step-000006.ckpt")));
         Assert.True(File.Exists(Path.Combine(run, "report.html")));
 

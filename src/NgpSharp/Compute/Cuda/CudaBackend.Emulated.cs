@@ -144,20 +144,62 @@ public sealed partial class CudaBackend
         public uint ErrorCapacity, Reserved;
     }
 
-    /// <summary>"Device" memory for the emulator: 256-byte aligned native host memory.</summary>
+    /// <summary>
+    /// An artificial device-memory size for the emulator (bytes the pool may hold from the host, cached blocks
+    /// included; null: the host's memory): allocations beyond it fail with CUDA_ERROR_OUT_OF_MEMORY, as on a small
+    /// GPU (for out-of-memory handling tests).
+    /// </summary>
+    public long? EmulatedMemoryLimit
+    {
+        get => (_pool.Memory as HostMemory)?.Limit;
+        set
+        {
+            if (_pool.Memory is not HostMemory host) throw new InvalidOperationException("EmulatedMemoryLimit: only the CUDA emulator has an artificial memory size");
+            host.Limit = value;
+        }
+    }
+
+    /// <summary>Bytes the emulator's pool holds from the host now (live and cached blocks).</summary>
+    public long EmulatedAllocatedBytes => (_pool.Memory as HostMemory)?.Allocated ?? 0;
+
+    /// <summary>"Device" memory for the emulator: 256-byte aligned native host memory, optionally capped.</summary>
     sealed unsafe class HostMemory : IDeviceMemory
     {
+        readonly Dictionary<ulong, ulong> _sizes = [];
+        long _allocated;
+
+        public long? Limit { get; set; }
+        public long Allocated { get { lock (_sizes) return _allocated; } }
+
         public int Allocate(ulong bytes, out ulong pointer)
         {
-            try { pointer = (ulong)NativeMemory.AlignedAlloc((nuint)bytes, 256); }
-            catch (OutOfMemoryException) { pointer = 0; return 2; } // CUDA_ERROR_OUT_OF_MEMORY: the pool trims and retries
-            return 0;
+            lock (_sizes)
+            {
+                pointer = 0;
+                if (Limit is { } limit && _allocated + (long)bytes > limit) return 2; // CUDA_ERROR_OUT_OF_MEMORY
+                try { pointer = (ulong)NativeMemory.AlignedAlloc((nuint)bytes, 256); }
+                catch (OutOfMemoryException) { return 2; } // CUDA_ERROR_OUT_OF_MEMORY: the pool trims and retries
+                _sizes[pointer] = bytes;
+                _allocated += (long)bytes;
+                return 0;
+            }
         }
 
-        public void Free(ulong pointer) => NativeMemory.AlignedFree((void*)pointer);
+        public void Free(ulong pointer)
+        {
+            lock (_sizes)
+            {
+                if (_sizes.Remove(pointer, out ulong bytes)) _allocated -= (long)bytes;
+                NativeMemory.AlignedFree((void*)pointer);
+            }
+        }
 
         public void Synchronize() { }
 
-        public (long Free, long Total) Info() => (-1, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        public (long Free, long Total) Info()
+        {
+            long total = Limit ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            return (Limit is { } l ? l - Allocated : -1, total);
+        }
     }
 }

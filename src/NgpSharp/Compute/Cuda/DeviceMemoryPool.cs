@@ -24,6 +24,9 @@ internal interface IDeviceMemory
 /// </summary>
 internal sealed class DeviceMemoryPool(IDeviceMemory memory)
 {
+    /// <summary>The allocator under the pool.</summary>
+    public IDeviceMemory Memory => memory;
+
     const int CUDA_ERROR_OUT_OF_MEMORY = 2;
 
     readonly object _gate = new();

@@ -31,8 +31,14 @@ public static class Npz
         }
         using (zip)
         {
+            IReadOnlyCollection<ZipArchiveEntry> entries;
+            try { entries = zip.Entries; } // the central directory is read here, not in the constructor
+            catch (InvalidDataException e)
+            {
+                throw new NpyFormatException($"{nameForErrors}: not an .npz file (corrupt zip central directory: {e.Message})", e);
+            }
             var arrays = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
-            foreach (var entry in zip.Entries)
+            foreach (var entry in entries)
             {
                 string name = entry.FullName;
                 if (name.EndsWith('/') || !name.EndsWith(".npy", StringComparison.Ordinal)) continue;

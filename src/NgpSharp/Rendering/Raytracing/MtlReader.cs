@@ -95,6 +95,10 @@ public static class MtlReader
             }
         }
         if (i >= tokens.Length) throw new InvalidDataException($"{where}: 'map_Kd' needs a file name");
-        return string.Join(' ', tokens[i..]).Replace('\\', '/');
+        string file = string.Join(' ', tokens[i..]).Replace('\\', '/');
+        if (file.IndexOfAny(InvalidPathChars) >= 0) throw new InvalidDataException($"{where}: 'map_Kd' file name has a character no path can hold (NUL)");
+        return file;
     }
+
+    static readonly char[] InvalidPathChars = Path.GetInvalidPathChars();
 }

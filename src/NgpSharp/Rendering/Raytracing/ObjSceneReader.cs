@@ -97,6 +97,8 @@ public sealed class ObjSceneReader
         var library = new Dictionary<string, MtlMaterial>(StringComparer.Ordinal);
         foreach (var name in obj.MaterialLibraries)
         {
+            if (name.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+                throw new InvalidDataException($"{objPath}: material library name '{name.Replace("\0", "\\0")}' has a character no path can hold (NUL)");
             string path = Path.GetFullPath(Path.Combine(folder, name.Replace('\\', '/')));
             if (!File.Exists(path))
             {

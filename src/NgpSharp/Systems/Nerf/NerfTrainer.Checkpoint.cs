@@ -36,6 +36,24 @@ public sealed partial class NerfTrainer
         }, flushToDisk: true);
     }
 
+    float[] _snapshotParams = [];
+
+    /// <summary>The NaN guard's snapshot: θ [ParamCount] and the optimizer state (moments, EMA, learning rate).</summary>
+    void SaveTrainableState(BinaryWriter w)
+    {
+        if (_snapshotParams.Length != _params.Length) _snapshotParams = new float[_params.Length];
+        Backend.CopyToHost(_params.All, _snapshotParams);
+        w.Write(MemoryMarshal.AsBytes<float>(_snapshotParams));
+        Optimizer.SaveState(w);
+    }
+
+    void LoadTrainableState(BinaryReader r)
+    {
+        r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(_snapshotParams.AsSpan()));
+        Backend.CopyFromHost<float>(_snapshotParams, _params.All);
+        Optimizer.LoadState(r);
+    }
+
     /// <summary>Restores what <see cref="SaveCheckpoint"/> wrote, for a trainer built from the same settings.</summary>
     /// <exception cref="InvalidDataException">The file is not a checkpoint of this model, or is damaged (the message names it).</exception>
     public void Resume(string path)
@@ -73,6 +91,7 @@ public sealed partial class NerfTrainer
                 throw new InvalidDataException($"{path}: occupancy grid is {grid.Cascades}×{grid.Resolution}³, the config asks for {Grid.Cascades}×{Grid.Resolution}³");
             Grid = grid;
             _bitfieldStale = true;
+            NanGuard.Reset();
         }
         catch (EndOfStreamException e) { throw new InvalidDataException($"{path}: checkpoint is truncated", e); }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))

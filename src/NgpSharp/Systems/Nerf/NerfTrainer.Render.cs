@@ -21,7 +21,7 @@ public sealed partial class NerfTrainer
         var image = new Imaging.Image(w, h, 3);
         var depth = new float[pixels];
         var opacity = new float[pixels];
-        int chunk = Settings.Renderer.ChunkRays;
+        int chunk = RenderChunkRays; // halved when a chunk runs out of device memory (NerfTrainer.Memory.cs)
         var renderer = new VolumeRenderer<float>(VolumeRenderer<float>.RenderingThreshold);
         using var result = new VolumeRenderOutput<float>(Backend);
         var bg = RayBackground<float>.Constant(background.R, background.G, background.B);
@@ -32,9 +32,9 @@ public sealed partial class NerfTrainer
         Network.SetParams(InferenceParams, _gradients.All);
         try
         {
-            for (int start = 0; start < pixels; start += chunk)
+            for (int start = 0, n; start < pixels; start += n)
             {
-                int n = Math.Min(chunk, pixels - start);
+                n = Math.Min(chunk, pixels - start);
                 for (int i = 0; i < n; i++)
                 {
                     int p = start + i;
@@ -42,9 +42,20 @@ public sealed partial class NerfTrainer
                     px[2 * i + 1] = p / w + 0.5f;
                 }
                 camera.Rays(px.AsSpan(0, 2 * n), origins, directions);
-                var (c, a, d, count) = _cuda is null
-                    ? RenderChunkCpu(origins, directions, n, renderer, bg, result)
-                    : RenderChunkCuda(origins, directions, n, renderer, bg, result);
+                (float[] Colour, float[] Opacity, float[] Depth, int Samples) chunkResult;
+                try
+                {
+                    chunkResult = _cuda is null
+                        ? RenderChunkCpu(origins, directions, n, renderer, bg, result)
+                        : RenderChunkCuda(origins, directions, n, renderer, bg, result);
+                }
+                catch (Compute.Cuda.CudaOutOfMemoryException e) when (ShrinkRenderChunk(e, chunk))
+                {
+                    chunk = RenderChunkRays;
+                    n = 0; // the same pixels again, in smaller chunks
+                    continue;
+                }
+                var (c, a, d, count) = chunkResult;
                 total += count;
                 c.AsSpan(0, 3 * n).CopyTo(image.Data.AsSpan(3 * start, 3 * n));
                 for (int i = 0; i < n; i++)

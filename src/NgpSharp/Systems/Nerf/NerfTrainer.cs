@@ -80,8 +80,10 @@ public sealed partial class NerfTrainer : IDisposable
         _input = new(backend); _output = new(backend); _dLdOutput = new(backend); _background = new(backend);
         _target = new(backend); _dLdColour = new(backend); _densityPositions = new(backend); _densityRaw = new(backend);
         RaysPerStep = RoundRays(settings.Trainer.InitialRays);
+        (MaxRays, TargetSamplesPerStep) = (settings.Trainer.MaxRays, settings.Trainer.TargetSamplesPerStep);
         LossScale = LossScaleFor(backend, Network);
         _rays = new NerfRays(dataset, backend);
+        NanGuard = new NanGuard(settings.Trainer.NanGuard, SaveTrainableState, LoadTrainableState, Optimizer) { Log = m => Log?.Invoke(m) };
         if (backend is CudaBackend cuda)
         {
             _cuda = cuda;
@@ -108,6 +110,9 @@ public sealed partial class NerfTrainer : IDisposable
 
     /// <summary>The weights to render with: the optimizer's EMA when it keeps one, else θ.</summary>
     public DeviceSpan<float> InferenceParams => Optimizer.InferenceWeights is { } ema && ema.Length == _params.Length ? ema : _params.All;
+
+    /// <summary>The NaN/∞ policy: skip, restore the last good state with half the learning rate, give up (trainer.nan_*).</summary>
+    public NanGuard NanGuard { get; }
 
     /// <summary>Training steps taken (skipped ones included).</summary>
     public long StepCount { get; private set; }
@@ -187,28 +192,46 @@ public sealed partial class NerfTrainer : IDisposable
     public NerfStep Step()
     {
         if (StepCount > int.MaxValue) throw new InvalidOperationException("NeRF training: step counter overflow");
+        NanGuard.BeforeStep();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         UpdateGrid();
         double tGrid = clock.Elapsed.TotalSeconds;
         clock.Restart();
 
         // Counter-based rays: ray i draws from this stream advanced by i·DrawsPerRay (the same on CPU and device).
-        int rays = RaysPerStep;
-        var stream = _rng;
-        _rng.Advance((long)rays * NerfRays.DrawsPerRay);
-        var mode = TrainingBackgroundMode();
-        var (loss, psnr, samples, used, timings) = _cuda is null ? StepCpu(rays, stream, mode, clock) : StepCuda(rays, stream, mode, clock);
+        // A step that runs out of device memory is retried from here with half the ray budget (NerfTrainer.Memory.cs).
+        var rngAtStart = _rng;
+        int rays;
+        (double Loss, double Psnr, int Samples, long Used, NerfStepTimings Timings) result;
+        while (true)
+        {
+            rays = RaysPerStep;
+            var stream = _rng;
+            _rng.Advance((long)rays * NerfRays.DrawsPerRay);
+            var mode = TrainingBackgroundMode();
+            try
+            {
+                result = _cuda is null ? StepCpu(rays, stream, mode, clock) : StepCuda(rays, stream, mode, clock);
+                break;
+            }
+            catch (CudaOutOfMemoryException e) when (ShrinkAfterOutOfMemory(e))
+            {
+                _rng = rngAtStart;
+            }
+        }
+        var (loss, psnr, samples, used, timings) = result;
         StepCount++;
         bool finite = double.IsFinite(loss) && GradientsFinite();
         if (finite) Optimizer.Step(LossScale, _params.All, _gradients.All);
         else SkippedSteps++;
+        NanGuard.AfterStep(finite, StepCount);
         LastTimings = timings with { Grid = tGrid, Optimizer = clock.Elapsed.TotalSeconds };
 
         // instant-ngp: rays ← rays·target/measured, rounded up to the ray granularity and clamped.
         // With compaction the measured count is the compacted one, as in instant-ngp.
         long measured = Settings.Trainer.Compaction ? used : samples;
-        long next = measured == 0 ? 2L * rays : (long)Math.Ceiling((double)rays * Settings.Trainer.TargetSamplesPerStep / measured);
-        RaysPerStep = RoundRays((int)Math.Clamp(next, RayGranularity, Settings.Trainer.MaxRays));
+        long next = measured == 0 ? 2L * rays : (long)Math.Ceiling((double)rays * TargetSamplesPerStep / measured);
+        RaysPerStep = RoundRays((int)Math.Clamp(next, RayGranularity, MaxRays));
         return new NerfStep(loss, psnr, rays, samples, used, !finite);
     }
 

@@ -107,6 +107,14 @@ public sealed record NeusTrainerSettings
     [Range(0, 100_000_000), ConfigAlias("save_every_n_steps")] public int CheckpointEvery { get; init; } = 1000;
     [Range(0, 1000)] public int KeepCheckpoints { get; init; } = 3;
     [Range(1, 100_000_000), ConfigAlias("log_every_n_steps")] public int LogEvery { get; init; } = 10;
+    /// <summary>NaN/∞ steps in a row before the last good state is restored with half the learning rate (0: only skip).</summary>
+    [Range(0, 1_000_000)] public int NanPatience { get; init; } = 3;
+    /// <summary>Good steps between in-memory snapshots of parameters and optimizer state (the restore point).</summary>
+    [Range(1, 100_000_000)] public int NanSnapshotEvery { get; init; } = 100;
+    /// <summary>Restores before training stops with an error.</summary>
+    [Range(0, 1000)] public int NanMaxRestores { get; init; } = 5;
+
+    public Systems.NanGuardSettings NanGuard => new(NanPatience, NanSnapshotEvery, NanMaxRestores);
 }
 
 public sealed record NeusExportSettings

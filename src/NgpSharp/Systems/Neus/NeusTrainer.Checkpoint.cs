@@ -83,6 +83,7 @@ public sealed partial class NeusTrainer
             Grid = grid;
             if (_device is not null) _device.BitfieldStale = true;
             UpdateSchedules(StepCount);
+            NanGuard.Reset();
         }
         catch (EndOfStreamException e) { throw new InvalidDataException($"{path}: checkpoint is truncated", e); }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))

@@ -178,6 +178,7 @@ public sealed partial class NeusTrainer : IDisposable
     /// <summary>One training step (see the class summary).</summary>
     public NeusStep Step()
     {
+        NanGuard.BeforeStep();
         UpdateSchedules(StepCount);
         if (Settings.Model.GridPrune) UpdateGrid();
         int rays = RaysPerStep;
@@ -193,6 +194,7 @@ public sealed partial class NeusTrainer : IDisposable
             SkippedSteps++;
             Variance.Step(0);
         }
+        NanGuard.AfterStep(finite, StepCount);
         AdaptRays(s);
         return new NeusStep(loss, psnr, eikonal, invS, rays, s, !finite);
     }
