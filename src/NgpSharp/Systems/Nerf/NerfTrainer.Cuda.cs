@@ -29,7 +29,7 @@ public sealed partial class NerfTrainer
     readonly CudaScan? _scan;
     readonly DeviceRaySamples? _deviceSamples, _deviceCompacted;
     DeviceBuffer<byte>? _deviceBitfield;
-    readonly Growable? _deviceOrigins, _deviceDirections, _squaredError;
+    readonly ScratchMatrix? _deviceOrigins, _deviceDirections, _squaredError;
     DeviceBuffer<int>? _usedOffsets;
 
     /// <summary>True when the host grid bitfield changed outside a device update (construction, MarkUnseenCells, Resume).</summary>

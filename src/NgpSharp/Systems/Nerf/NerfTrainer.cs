@@ -43,9 +43,9 @@ public sealed partial class NerfTrainer : IDisposable
     readonly NerfLoss<float> _loss;
     readonly VolumeRenderOutput<float> _render;
     readonly MarchSettings _march;
-    readonly Growable _inputTrained, _outputTrained;
+    readonly ScratchMatrix _inputTrained, _outputTrained;
     RaySamples? _compacted;
-    readonly Growable _input, _output, _dLdOutput, _background, _target, _dLdColour, _densityPositions, _densityRaw;
+    readonly ScratchMatrix _input, _output, _dLdOutput, _background, _target, _dLdColour, _densityPositions, _densityRaw;
     readonly NerfRays _rays;
     float[] _origins = [], _directions = [];
     RaySamples? _samples;
@@ -319,26 +319,5 @@ public sealed partial class NerfTrainer : IDisposable
         DisposeDevice();
         _params.Dispose(); _gradients.Dispose();
         Network.Dispose(); Optimizer.Dispose();
-    }
-
-    /// <summary>A device buffer that grows on demand; views of the size asked for.</summary>
-    sealed class Growable(Backend backend) : IDisposable
-    {
-        DeviceBuffer<float>? _buffer;
-
-        public DeviceSpan<float> Span(long n)
-        {
-            if (_buffer is null || _buffer.Length < n)
-            {
-                long size = Math.Max(Math.Max(n, 1), (_buffer?.Length ?? 0) * 3 / 2);
-                _buffer?.Dispose();
-                _buffer = backend.Allocate<float>(size);
-            }
-            return _buffer.All.Slice(0, n);
-        }
-
-        public DeviceMatrix<float> Matrix(int rows, int cols) => Span((long)rows * cols).AsMatrix(rows, cols);
-
-        public void Dispose() { _buffer?.Dispose(); _buffer = null; }
     }
 }
