@@ -31,6 +31,15 @@ public static class TrainCommand
         if (!File.Exists(configPath)) throw new FileNotFoundException($"--config: {configPath} not found", configPath);
         if (resume is not null && !File.Exists(resume)) throw new FileNotFoundException($"--resume: {resume} not found", resume);
         var tree = YamlConfig.LoadTree(configPath, cl.Overrides);
+        return Train(tree, device, outDir, resume, quiet);
+    }
+
+    /// <summary>
+    /// Trains the run a loaded config describes (NeRF here, NeuS in <see cref="NeusTrainCommand"/>), as `ngp train`
+    /// does: run folder at <paramref name="outDir"/> (null: exp/name@time), metrics, checkpoints, timings, report.
+    /// </summary>
+    public static int Train(ConfigMapping tree, string device, string? outDir, string? resume, bool quiet)
+    {
         if (SystemKinds.Of(tree) == SystemKind.Neus) return NeusTrainCommand.Run(tree, device, outDir, resume, quiet);
         var settings = ConfigBinder.Bind<NerfSettings>(tree);
         var backend = SelectBackend(device, quiet);

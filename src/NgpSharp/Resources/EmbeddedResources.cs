@@ -12,6 +12,15 @@ public static class EmbeddedResources
     /// <summary>The picture `ngp demo` learns (PNG bytes).</summary>
     public static byte[] DemoPicture => ReadBytes("demo.png");
 
+    /// <summary>The Stanford bunny (OBJ text, Y up; provenance in Resources/bunny.md): the model `ngp demo` renders into a dataset.</summary>
+    public static string BunnyObj => ReadText("bunny.obj");
+
+    /// <summary>configs/nerf-blender.yaml as shipped (a tree: apply overrides, then resolve and bind).</summary>
+    public static ConfigMapping NerfBlenderConfig => YamlConfig.Parse(ReadText("nerf-blender.yaml"), "embedded configs/nerf-blender.yaml");
+
+    /// <summary>configs/neus-dtu.yaml as shipped (a tree: apply overrides, then resolve and bind).</summary>
+    public static ConfigMapping NeusDtuConfig => YamlConfig.Parse(ReadText("neus-dtu.yaml"), "embedded configs/neus-dtu.yaml");
+
     static byte[] ReadBytes(string name)
     {
         using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream(name)
