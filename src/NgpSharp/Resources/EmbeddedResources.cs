@@ -9,7 +9,7 @@ public static class EmbeddedResources
     /// <summary>tiny-cuda-nn's config_hash.json (configs/image.json): the default for learning an image.</summary>
     public static JsonConfig ImageConfig => JsonConfig.Parse(ReadText("image.json"), "embedded configs/image.json");
 
-    /// <summary>The picture `ngp demo` learns (PNG bytes).</summary>
+    /// <summary>The picture `ngp image` learns when given none (PNG bytes).</summary>
     public static byte[] DemoPicture => ReadBytes("demo.png");
 
     /// <summary>The Stanford bunny (OBJ text, Y up; provenance in Resources/bunny.md): the model `ngp demo` renders into a dataset.</summary>
