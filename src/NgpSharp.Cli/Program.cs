@@ -6,7 +6,7 @@ namespace NgpSharp.Cli;
 
 public static class Program
 {
-    static readonly HashSet<string> Flags = ["quiet", "json", "help", .. RenderDatasetCommand.Flags];
+    static readonly HashSet<string> Flags = ["quiet", "json", "help", .. RenderDatasetCommand.Flags, .. DemoCommand.Flags];
 
     /// <summary>Options whose value may be left out (`ngp train --out RUN --resume` continues from RUN's newest checkpoint).</summary>
     static readonly HashSet<string> OptionalValues = ["resume"];
@@ -15,8 +15,8 @@ public static class Program
         ngp — Instant Neural Graphics Primitives for .NET
 
         commands:
-          ngp demo                 learn the embedded picture and write its outputs (the quick start)
-          ngp image <picture>      learn a picture (tiny-cuda-nn's mlp_learning_an_image)
+          ngp demo                 the quick start: ray trace the embedded bunny, train NeRF and NeuS on it, mesh, reports
+          ngp image [picture]      learn a picture (tiny-cuda-nn's mlp_learning_an_image; the embedded one by default)
           ngp bench                throughput of the hash grid, the MLP and a whole training step
           ngp selftest             every op on the GPU against the CPU reference (CUDA)
           ngp train --config Y     train a NeRF (instant-ngp) or NeuS (instant-nsr-pl) from a YAML config with key=value overrides

@@ -16,7 +16,8 @@ public sealed class ProgressBar(bool quiet)
     /// <param name="total">All units.</param>
     /// <param name="elapsed">Time spent on the units so far (for the ETA).</param>
     /// <param name="status">e.g. "loss 1.2e-3 · 1.4M samples/s".</param>
-    public void Report(long done, long total, TimeSpan elapsed, string status, bool force = false)
+    /// <param name="remaining">Time left under a time limit (trainer.max_seconds): the ETA is never later than that.</param>
+    public void Report(long done, long total, TimeSpan elapsed, string status, bool force = false, TimeSpan? remaining = null)
     {
         if (quiet) return;
         double interval = _interactive ? 0.1 : 5.0;
@@ -24,6 +25,7 @@ public sealed class ProgressBar(bool quiet)
         _sinceDraw.Restart();
         double fraction = total > 0 ? Math.Clamp((double)done / total, 0, 1) : 0;
         var eta = fraction > 0 ? TimeSpan.FromSeconds(elapsed.TotalSeconds * (1 - fraction) / fraction) : TimeSpan.Zero;
+        if (remaining is { } left && (fraction == 0 || left < eta)) eta = left > TimeSpan.Zero ? left : TimeSpan.Zero;
         const int width = 24;
         int filled = (int)Math.Round(fraction * width);
         var line = $"[{new string('#', filled)}{new string('-', width - filled)}] {done}/{total} {status} · ETA {Format(eta)}";

@@ -10,11 +10,19 @@ namespace NgpSharp.Cli.Commands;
 /// <summary>`ngp image`: tiny-cuda-nn's mlp_learning_an_image.</summary>
 public static class ImageCommand
 {
-    public const string Usage = "ngp image <picture.png|jpg> [--steps 2000] [--batch 65536] [--config file.json] [--device auto|cpu|cuda] [--out DIR] [--seed 1337] [--snapshot-every 500] [--quiet]";
+    public const string Usage = "ngp image [picture.png|jpg (default: the embedded demo picture)] [--steps 2000] [--batch 65536] [--config file.json] [--device auto|cpu|cuda] [--out DIR] [--seed 1337] [--snapshot-every 500] [--quiet]";
 
     public static int Run(CommandLine cl)
     {
-        if (cl.Positional.Count != 1) throw new UsageException($"ngp image takes one picture\nusage: {Usage}");
+        if (cl.Positional.Count > 1) throw new UsageException($"ngp image takes one picture\nusage: {Usage}");
+        if (cl.Positional.Count == 0)
+        {
+            // The picture shipped inside the library (what `ngp demo` learned before it became the NeRF/NeuS tour).
+            var embedded = ReadSettings(cl, defaultSteps: 400, defaultOut: DefaultOutDir("demo.png"), defaultSnapshotEvery: 100);
+            cl.RejectUnknown("image");
+            if (!embedded.Quiet) Console.WriteLine("ngp image: learning the embedded demo picture (tiny-cuda-nn's mlp_learning_an_image with config_hash.json)");
+            return Train(Png.Decode(EmbeddedResources.DemoPicture, "embedded demo.png"), "demo.png", embedded);
+        }
         var picturePath = cl.Positional[0];
         var settings = ReadSettings(cl, defaultSteps: 2000, defaultOut: DefaultOutDir(picturePath));
         cl.RejectUnknown("image");

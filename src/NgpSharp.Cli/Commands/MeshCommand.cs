@@ -34,11 +34,20 @@ public static class MeshCommand
         string device = cl.String("device", "auto");
         bool quiet = cl.Flag("quiet");
         cl.RejectUnknown("mesh");
-        if (reference is not null && !File.Exists(reference)) throw new FileNotFoundException($"--reference: {reference} not found", reference);
+        return Mesh(runDir, resolution, format, threshold, reference, colours, checkpoint, device, cl.Overrides, quiet);
+    }
 
+    /// <summary>
+    /// `ngp mesh` on a run folder: writes save/mesh.&lt;format&gt; (<paramref name="resolution"/>, <paramref name="threshold"/>
+    /// null: the config's / system's defaults) and, with a <paramref name="reference"/>, Chamfer/F-score into metrics.json.
+    /// </summary>
+    public static int Mesh(string runDir, int? resolution = null, string format = "ply", double? threshold = null, string? reference = null,
+        bool colours = true, string? checkpoint = null, string device = "auto", IEnumerable<string>? overrides = null, bool quiet = false)
+    {
+        if (reference is not null && !File.Exists(reference)) throw new FileNotFoundException($"--reference: {reference} not found", reference);
         var run = RunDirectory.Open(runDir);
         checkpoint ??= run.LatestCheckpoint() ?? throw new FileNotFoundException($"{run.CheckpointDir}: no checkpoint (train first)", run.CheckpointDir);
-        var tree = YamlConfig.LoadTree(run.ParsedConfigPath, cl.Overrides);
+        var tree = YamlConfig.LoadTree(run.ParsedConfigPath, overrides);
         var clock = Stopwatch.StartNew();
         Mesh mesh;
         int res;

@@ -46,7 +46,7 @@ public static class NeusTrainCommand
             if (step % t.LogEvery == 0 || step == t.MaxSteps) { window.WriteTo(metrics, step, trainer.Optimizer.LearningRate, trainer.SkippedSteps); window = new Window(); }
             if (t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) Checkpoint(trainer, run, t.KeepCheckpoints);
             bar.Report(step, t.MaxSteps, clock.Elapsed * ((double)step / Math.Max(1, step - startStep)), string.Create(CultureInfo.InvariantCulture,
-                $"loss {last.Loss:F4} · PSNR {last.Psnr:F2} dB · eikonal {last.Eikonal:F4} · inv_s {last.InvS:F1} · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples{TrainCommand.SkippedNote(trainer.SkippedSteps)}"));
+                $"loss {last.Loss:F4} · PSNR {last.Psnr:F2} dB · eikonal {last.Eikonal:F4} · inv_s {last.InvS:F1} · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples{TrainCommand.SkippedNote(trainer.SkippedSteps)}"), remaining: t.MaxSeconds is { } cap ? TimeSpan.FromSeconds(cap) - clock.Elapsed : null);
         }
         bar.Finish();
         if (window.Count > 0) window.WriteTo(metrics, trainer.StepCount, trainer.Optimizer.LearningRate, trainer.SkippedSteps);

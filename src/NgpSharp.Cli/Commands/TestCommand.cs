@@ -24,9 +24,18 @@ public static class TestCommand
         string device = cl.String("device", "auto");
         bool quiet = cl.Flag("quiet");
         cl.RejectUnknown("test");
+        return Test(runDir, checkpoint, device, cl.Overrides, quiet);
+    }
+
+    /// <summary>
+    /// `ngp test` on a run folder: renders its test split from <paramref name="checkpoint"/> (null: the latest), writes
+    /// save/test*, the orbit video, metrics.json (psnr, ssim, ...) and report.html.
+    /// </summary>
+    public static int Test(string runDir, string? checkpoint, string device, IEnumerable<string> overrides, bool quiet)
+    {
         var run = RunDirectory.Open(runDir);
         checkpoint ??= run.LatestCheckpoint() ?? throw new FileNotFoundException($"{run.CheckpointDir}: no checkpoint (train first)", run.CheckpointDir);
-        using var renderer = TestRenderers.Open(run, cl.Overrides, checkpoint, device, quiet);
+        using var renderer = TestRenderers.Open(run, overrides, checkpoint, device, quiet);
         var test = renderer.Test;
         var background = renderer.Background;
 

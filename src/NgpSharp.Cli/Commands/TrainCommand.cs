@@ -31,6 +31,15 @@ public static class TrainCommand
         if (!File.Exists(configPath)) throw new FileNotFoundException($"--config: {configPath} not found", configPath);
         resume = ResolveResume(resume, outDir);
         var tree = YamlConfig.LoadTree(configPath, cl.Overrides);
+        return Train(tree, device, outDir, resume, quiet);
+    }
+
+    /// <summary>
+    /// Trains the run a loaded config describes (NeRF here, NeuS in <see cref="NeusTrainCommand"/>), as `ngp train`
+    /// does: run folder at <paramref name="outDir"/> (null: exp/name@time), metrics, checkpoints, timings, report.
+    /// </summary>
+    public static int Train(ConfigMapping tree, string device, string? outDir, string? resume, bool quiet)
+    {
         if (SystemKinds.Of(tree) == SystemKind.Neus) return NeusTrainCommand.Run(tree, device, outDir, resume, quiet);
         var settings = ConfigBinder.Bind<NerfSettings>(tree);
         var backend = SelectBackend(device, quiet);
@@ -71,7 +80,7 @@ public static class TrainCommand
             if (t.CheckpointEvery > 0 && step % t.CheckpointEvery == 0) Checkpoint(trainer, run, t.KeepCheckpoints);
             double samplesPerSecond = window.Count > 0 ? window.SamplesPerSecond : 0;
             bar.Report(step, t.MaxSteps, clock.Elapsed * ((double)(step) / Math.Max(1, step - startStep)), string.Create(CultureInfo.InvariantCulture,
-                $"loss {last.Loss:E3} · PSNR {last.Psnr:F2} dB · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples ({ProgressBar.Si(last.UsedSamples)} trained) · {ProgressBar.Si(samplesPerSecond)} samples/s{SkippedNote(trainer.SkippedSteps)}"));
+                $"loss {last.Loss:E3} · PSNR {last.Psnr:F2} dB · {last.Rays} rays · {ProgressBar.Si(last.Samples)} samples ({ProgressBar.Si(last.UsedSamples)} trained) · {ProgressBar.Si(samplesPerSecond)} samples/s{SkippedNote(trainer.SkippedSteps)}"), remaining: t.MaxSeconds is { } cap ? TimeSpan.FromSeconds(cap) - clock.Elapsed : null);
         }
         bar.Finish();
         if (window.Count > 0)

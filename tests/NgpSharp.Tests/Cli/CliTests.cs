@@ -66,12 +66,12 @@ public class CliTests
     }
 
     [Fact]
-    public void Demo_WritesTheFinalPictureAndMetrics()
+    public void ImageWithoutPicture_LearnsTheEmbeddedOne_WritesTheFinalPictureAndMetrics()
     {
-        var dir = Directory.CreateTempSubdirectory("ngp-demo").FullName;
+        var dir = Directory.CreateTempSubdirectory("ngp-image").FullName;
         try
         {
-            var (code, output, error) = Ngp("demo", "--steps", "20", "--batch", "8192", "--out", dir, "--device", "cpu");
+            var (code, output, error) = Ngp("image", "--steps", "20", "--batch", "8192", "--out", dir, "--device", "cpu");
             Assert.True(code == 0, error);
             Assert.Contains("final PSNR", output);
             Assert.True(File.Exists(Path.Combine(dir, "final.png")));
