@@ -26,6 +26,7 @@ public static class NeusTrainCommand
         trainer.MarkUnseenCells();
         if (resume is not null) trainer.Resume(resume);
         trainer.NanGuard.Log = Console.Error.WriteLine;
+        trainer.Log = Console.Error.WriteLine; // out-of-memory retries
         var t = settings.Trainer;
         if (!quiet)
             Console.WriteLine(FormattableString.Invariant(

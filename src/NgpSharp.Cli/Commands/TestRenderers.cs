@@ -76,7 +76,7 @@ static class TestRenderers
         public NeusTestRenderer(NeusSettings settings, string checkpoint, Backend backend)
         {
             Test = NerfData.Load(settings.Dataset, settings.Dataset.TestSplit);
-            _trainer = new NeusTrainer(settings, Test, backend);
+            _trainer = new NeusTrainer(settings, Test, backend) { Log = Console.Error.WriteLine }; // out-of-memory chunk splits
             _trainer.Resume(checkpoint);
             Video = (settings.Export.VideoFrames, settings.Export.VideoDownscale, settings.Export.VideoFps);
         }

@@ -79,6 +79,9 @@ public sealed class VarianceNetwork
         if (free) _gradient += dLdInvS * 10 * raw;
     }
 
+    /// <summary>Drops the accumulated gradient (a step that is redone, e.g. after running out of device memory).</summary>
+    public void ClearGradient() => _gradient = 0;
+
     /// <summary>Adds a gradient w.r.t. v directly.</summary>
     public void AccumulateGradient(double dLdValue) => _gradient += dLdValue;
 

@@ -24,14 +24,14 @@ public sealed partial class NeusTrainer
         var normals = new Imaging.Image(w, h, 3);
         var depth = new float[pixels];
         var opacity = new float[pixels];
-        int chunk = Settings.Model.RayChunk;
+        int chunk = RenderChunkRays;
         var bg = RayBackground<float>.Constant(background.R, background.G, background.B);   // CUDA: no learned background
         var px = new float[2 * chunk];
         Ensure(ref _origins, 3 * chunk); Ensure(ref _directions, 3 * chunk);
         long total = 0;
-        for (int start = 0; start < pixels; start += chunk)
+        for (int start = 0, n; start < pixels; start += n)
         {
-            int n = Math.Min(chunk, pixels - start);
+            n = Math.Min(chunk, pixels - start);
             for (int i = 0; i < n; i++)
             {
                 int p = start + i;
@@ -51,7 +51,13 @@ public sealed partial class NeusTrainer
             else
             {
                 var host = _device.HostBuffer(RenderChunkFloats * chunk).AsSpan(0, RenderChunkFloats * n);
-                total += RenderChunkCuda(n, bg, host);
+                try { total += RenderChunkCuda(n, bg, host); }
+                catch (Compute.Cuda.CudaOutOfMemoryException e) when (ShrinkRenderChunk(e, chunk))
+                {
+                    chunk = RenderChunkRays;
+                    n = 0; // the same pixels again, in smaller chunks
+                    continue;
+                }
                 c = host[..(3 * n)]; nm = host.Slice(3 * n, 3 * n); a = host.Slice(6 * n, n); d = host.Slice(7 * n, n);
             }
             c[..(3 * n)].CopyTo(image.Data.AsSpan(3 * start, 3 * n));

@@ -181,8 +181,25 @@ public sealed partial class NeusTrainer : IDisposable
         NanGuard.BeforeStep();
         UpdateSchedules(StepCount);
         if (Settings.Model.GridPrune) UpdateGrid();
-        int rays = RaysPerStep;
-        var (loss, psnr, eikonal, invS, s, finite) = _device is null ? StepCpu(rays) : StepCuda(rays);
+        // A step that runs out of device memory is redone from here with half the rays (NeusTrainer.Memory.cs).
+        var rngAtStart = _rng;
+        int rays;
+        (double Loss, double Psnr, double Eikonal, double InvS, int Samples, bool Finite) result;
+        while (true)
+        {
+            rays = RaysPerStep;
+            try
+            {
+                result = _device is null ? StepCpu(rays) : StepCuda(rays);
+                break;
+            }
+            catch (Compute.Cuda.CudaOutOfMemoryException e) when (ShrinkAfterOutOfMemory(e))
+            {
+                _rng = rngAtStart;
+                Variance.ClearGradient();
+            }
+        }
+        var (loss, psnr, eikonal, invS, s, finite) = result;
         StepCount++;
         if (finite)
         {
@@ -225,10 +242,9 @@ public sealed partial class NeusTrainer : IDisposable
     {
         var m = Settings.Model;
         if (!m.DynamicRaySampling) return;
-        long target = m.TargetSamplesPerStep ?? (long)m.TrainNumRays * m.NumSamplesPerRay;
-        double next = samples == 0 ? 2.0 * RaysPerStep : (double)RaysPerStep * target / samples;
+        double next = samples == 0 ? 2.0 * RaysPerStep : (double)RaysPerStep * TargetSamplesPerStep / samples;
         double blended = 0.9 * RaysPerStep + 0.1 * next;
-        RaysPerStep = RoundRays(Math.Clamp(blended, RayGranularity, m.MaxTrainNumRays));
+        RaysPerStep = RoundRays(Math.Clamp(blended, RayGranularity, MaxTrainRays));
     }
 
     (float R, float G, float B) TrainingBackground() => Settings.Model.Background switch
